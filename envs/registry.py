@@ -1,0 +1,142 @@
+"""The one table of rewardgym environments.
+
+``import rewardgym`` registers every entry with Gymnasium under the ``rewardgym/``
+namespace. Entry points are strings, so registering imports no env module (and so
+none of numba, torch, mujoco or a browser); an env's module is imported when it is
+first made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import gymnasium as gym
+
+NAMESPACE = "rewardgym"
+
+Kind = Literal["single", "vector", "aec", "parallel"]
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One registered environment.
+
+    ``kind``: ``"single"`` (a Gymnasium env), ``"vector"`` (a Gymnasium env that also
+    has a native vector entry point for ``gym.make_vec``), ``"aec"`` or ``"parallel"``
+    (PettingZoo; ``entry_point`` then names the module with ``env()`` /
+    ``parallel_env()`` factories).
+    """
+
+    id: str
+    family: str
+    kind: Kind
+    entry_point: str
+    summary: str
+    vector_entry_point: str | None = None
+    max_episode_steps: int | None = None
+    reward_threshold: float | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_gymnasium(self) -> bool:
+        return self.kind in ("single", "vector")
+
+
+_CONTROL = "rewardgym.envs.control"
+
+ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id=f"{NAMESPACE}/CartPole-v1",
+        family="control",
+        kind="vector",
+        entry_point=f"{_CONTROL}.cartpole:CartPoleEnv",
+        vector_entry_point=f"{_CONTROL}.cartpole:CartPoleVectorEnv",
+        max_episode_steps=500,
+        reward_threshold=475.0,
+        summary="Balance a pole on a cart (Gymnasium CartPole-v1 dynamics, Numba/CUDA batched)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/MountainCar-v0",
+        family="control",
+        kind="vector",
+        entry_point=f"{_CONTROL}.mountain_car:MountainCarEnv",
+        vector_entry_point=f"{_CONTROL}.mountain_car:MountainCarVectorEnv",
+        max_episode_steps=200,
+        reward_threshold=-110.0,
+        summary="Drive an underpowered car up a hill (sparse -1 per step)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/MountainCarContinuous-v0",
+        family="control",
+        kind="vector",
+        entry_point=f"{_CONTROL}.mountain_car:MountainCarContinuousEnv",
+        vector_entry_point=f"{_CONTROL}.mountain_car:MountainCarContinuousVectorEnv",
+        max_episode_steps=999,
+        reward_threshold=90.0,
+        summary="MountainCar with a continuous engine and an energy cost",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/Acrobot-v1",
+        family="control",
+        kind="vector",
+        entry_point=f"{_CONTROL}.acrobot:AcrobotEnv",
+        vector_entry_point=f"{_CONTROL}.acrobot:AcrobotVectorEnv",
+        max_episode_steps=500,
+        reward_threshold=-100.0,
+        summary="Swing a two-link arm's tip above the bar (RK4 dynamics)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/Pendulum-v1",
+        family="control",
+        kind="vector",
+        entry_point=f"{_CONTROL}.pendulum:PendulumEnv",
+        vector_entry_point=f"{_CONTROL}.pendulum:PendulumVectorEnv",
+        max_episode_steps=200,
+        summary="Swing up and balance a pendulum (dense angle/velocity/torque cost)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/PendulumSparse-v0",
+        family="control",
+        kind="vector",
+        entry_point=f"{_CONTROL}.pendulum:PendulumSparseEnv",
+        vector_entry_point=f"{_CONTROL}.pendulum:PendulumSparseVectorEnv",
+        max_episode_steps=200,
+        summary="Pendulum with reward 1 only within 0.1 rad of upright",
+    ),
+)
+
+
+def register_all() -> None:
+    """Register every Gymnasium entry of :data:`ENVS` (idempotent)."""
+    for entry in ENVS:
+        if not entry.is_gymnasium or entry.id in gym.registry:
+            continue
+        gym.register(
+            id=entry.id,
+            entry_point=entry.entry_point,
+            vector_entry_point=entry.vector_entry_point,
+            max_episode_steps=entry.max_episode_steps,
+            reward_threshold=entry.reward_threshold,
+            kwargs=dict(entry.kwargs),
+        )
+
+
+def get_entry(env_id: str) -> EnvEntry:
+    """The table entry of ``env_id`` (with or without the ``rewardgym/`` prefix).
+
+    Raises ``gymnasium.error.NameNotFound`` with close matches when it is unknown.
+    """
+    full = env_id if env_id.startswith(f"{NAMESPACE}/") else f"{NAMESPACE}/{env_id}"
+    for entry in ENVS:
+        if entry.id == full:
+            return entry
+    import difflib
+
+    ids = [e.id for e in ENVS]
+    close = difflib.get_close_matches(full, ids, n=3, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise gym.error.NameNotFound(
+        f"Environment {env_id!r} is not a rewardgym environment.{hint} "
+        "`rewardgym list` shows them all."
+    )
