@@ -1,1 +1,241 @@
-def main() -> int: return 0
+"""The ``rewardgym`` command: list, info, play, run and demo."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+from rich.console import Console
+from rich.table import Table
+
+import rewardgym
+from rewardgym.envs.registry import EnvEntry, get_entry
+
+
+def _console() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped output: wide enough for the full ids
+        console = Console(highlight=False, width=140)
+    return console
+
+
+def _entry_or_exit(console: Console, env_id: str) -> EnvEntry:
+    try:
+        return get_entry(env_id)
+    except gym.error.NameNotFound as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    console = _console()
+    table = Table(title=f"rewardgym {rewardgym.__version__} environments")
+    for col in ("id", "family", "kind", "summary"):
+        table.add_column(col)
+    for info in rewardgym.list_envs(args.family):
+        table.add_row(info.id, info.family, info.kind, info.summary)
+    console.print(table)
+    return 0
+
+
+def _env_class(entry: EnvEntry) -> Any:
+    from gymnasium.envs.registration import load_env_creator
+
+    return load_env_creator(entry.entry_point)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    console = _console()
+    entry = _entry_or_exit(console, args.env_id)
+    console.print(f"[bold]{entry.id}[/bold]  ({entry.family}, {entry.kind})")
+    console.print(entry.summary)
+    if entry.is_gymnasium:
+        env = gym.make(entry.id)
+        console.print(f"observation space: {env.observation_space}")
+        console.print(f"action space:      {env.action_space}")
+        console.print(f"max episode steps: {entry.max_episode_steps}")
+        if entry.vector_entry_point:
+            console.print(f"vector entry point: {entry.vector_entry_point}")
+        potentials = getattr(env.unwrapped, "potentials", None)
+        if potentials:
+            console.print(f"potentials (for shaping): {', '.join(potentials)}")
+        terms = getattr(env.unwrapped, "reward_terms", None)
+        if terms:
+            console.print(f"reward terms: {', '.join(terms)}")
+        env.close()
+    cls = _env_class(entry)
+    doc = inspect.getdoc(cls)
+    if doc:
+        console.print()
+        console.print(doc, markup=False)
+    return 0
+
+
+def _parse_action(text: str, space: gym.Space[Any]) -> Any:
+    import numpy as np
+
+    if isinstance(space, gym.spaces.Discrete):
+        value = int(text)
+        if not space.contains(value):
+            raise ValueError(f"expected an integer in [0, {space.n})")
+        return value
+    if isinstance(space, gym.spaces.Box):
+        values = np.array([float(v) for v in text.replace(",", " ").split()], dtype=space.dtype)
+        if values.shape != space.shape:
+            raise ValueError(f"expected {space.shape[0]} numbers")
+        return values
+    raise ValueError(f"cannot read actions for {space}")
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """A person plays (``--interactive``) or watches an agent play, rendered as text."""
+    from rewardgym.agents import make_agent
+
+    console = _console()
+    entry = _entry_or_exit(console, args.env_id)
+    if not entry.is_gymnasium:
+        console.print("[red]error:[/red] play supports Gymnasium envs")
+        return 2
+    env = gym.make(entry.id, render_mode="ansi")
+    agent = None if args.interactive else make_agent(args.agent, env, seed=args.seed)
+    obs, info = env.reset(seed=args.seed)
+    total, steps = 0.0, 0
+    console.print(env.render(), markup=False)
+    while steps < args.max_steps:
+        if agent is None:
+            try:
+                text = input(f"action {env.action_space} (q to quit)> ").strip()
+            except EOFError:
+                break
+            if text in ("q", "quit", "exit"):
+                break
+            try:
+                action = _parse_action(text, env.action_space)
+            except ValueError as exc:
+                console.print(f"[yellow]{exc}[/yellow]")
+                continue
+        else:
+            action = agent.act(obs, info)
+        obs, reward, terminated, truncated, info = env.step(action)
+        total += float(reward)
+        steps += 1
+        console.print(env.render(), markup=False)
+        console.print(f"step {steps} action={action} reward={float(reward):+.3f} return={total:+.3f}")
+        if terminated or truncated:
+            console.print(f"episode over ({'terminated' if terminated else 'truncated'})")
+            break
+        if agent is not None and args.fps > 0:
+            time.sleep(1.0 / args.fps)
+    env.close()
+    return 0
+
+
+def _stats_table(rows: Sequence[Any], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("env", "agent", "episodes", "mean return", "std", "mean length", "success", "steps/s"):
+        table.add_column(col, justify="right" if col not in ("env", "agent") else "left")
+    for s in rows:
+        success = "-" if s.success_rate is None else f"{s.success_rate:.0%}"
+        mean_len = sum(s.lengths) / len(s.lengths)
+        table.add_row(
+            s.env_id,
+            s.agent,
+            str(s.episodes),
+            f"{s.mean_return:.2f}",
+            f"{s.std_return:.2f}",
+            f"{mean_len:.1f}",
+            success,
+            f"{s.steps_per_second:,.0f}",
+        )
+    return table
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rewardgym.agents.runner import run_episodes
+
+    console = _console()
+    entry = _entry_or_exit(console, args.env_id)
+    try:
+        stats = run_episodes(entry.id, args.agent, episodes=args.episodes, seed=args.seed)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    console.print(_stats_table([stats], f"{entry.id}: {args.agent} agent"))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Every registered env with a random agent, then one batched step rate."""
+    from rewardgym.agents.runner import run_episodes
+
+    console = _console()
+    rows = []
+    for info in rewardgym.list_envs():
+        if info.kind not in ("single", "vector"):
+            continue
+        rows.append(run_episodes(info.id, "random", episodes=args.episodes, seed=args.seed))
+    console.print(_stats_table(rows, "rewardgym demo: random agent on every environment"))
+    import numpy as np
+
+    n = 8192
+    envs = gym.make_vec("rewardgym/CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+    envs.reset(seed=args.seed)
+    actions = np.random.default_rng(args.seed).integers(0, 2, size=(64, n))
+    envs.step(actions[0])
+    start = time.perf_counter()
+    for a in actions:
+        envs.step(a)
+    rate = len(actions) * n / (time.perf_counter() - start)
+    console.print(f"batched CartPole, {n} envs on the Numba CPU kernel: {rate:,.0f} steps/s")
+    envs.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rewardgym", description=rewardgym.__doc__)
+    parser.add_argument("--version", action="version", version=rewardgym.__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the environments")
+    p.add_argument("--family", default=None, help="only this family (e.g. control)")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="spaces, reward terms and the doc page of an env")
+    p.add_argument("env_id")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("play", help="play an env in the terminal, or watch an agent play it")
+    p.add_argument("env_id")
+    p.add_argument("--interactive", action="store_true", help="type the actions yourself")
+    p.add_argument("--agent", default="random", help="agent to watch (default: random)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=500)
+    p.add_argument("--fps", type=float, default=20.0, help="frames per second when watching")
+    p.set_defaults(func=cmd_play)
+
+    p = sub.add_parser("run", help="run an agent for some episodes and report the results")
+    p.add_argument("env_id")
+    p.add_argument("--agent", default="random")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="random agent on every env, and a batched step rate")
+    p.add_argument("--episodes", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

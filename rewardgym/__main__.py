@@ -1,0 +1,3 @@
+from rewardgym.cli import main
+
+raise SystemExit(main())
