@@ -91,6 +91,10 @@ def assert_same(a: Any, b: Any, path: str = "", *, atol: float = 0.0) -> None:
     if hasattr(b, "copy_to_host"):
         b = b.copy_to_host()
     xa, xb = np.asarray(a), np.asarray(b)
+    if (xa.dtype == object and xa.ndim == 0) or (xb.dtype == object and xb.ndim == 0):
+        if type(a) is not type(b) or a != b:
+            raise AssertionError(f"{where}: {a!r} != {b!r}")
+        return
     if xa.dtype == object or xb.dtype == object:
         if xa.shape != xb.shape:
             raise AssertionError(f"{where}: shapes differ: {xa.shape} vs {xb.shape}")

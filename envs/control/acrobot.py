@@ -11,6 +11,7 @@ from gymnasium import spaces
 from gymnasium.envs.classic_control import utils
 
 from . import _kernels as K
+from ._draw import AXLE, BLACK, LINK, Canvas
 from .core import ControlEnv, ControlVectorEnv
 from .params import check_positive
 
@@ -90,7 +91,7 @@ class AcrobotEnv(ControlEnv):
 
     ## Arguments
     ``params`` (an :class:`AcrobotParams`) or its fields as keywords;
-    ``render_mode="ansi"``.
+    ``render_mode="ansi"`` (text) or ``"rgb_array"``.
 
     ## Version history
     * v1: first release, matching Gymnasium ``Acrobot-v1``.
@@ -130,6 +131,21 @@ class AcrobotEnv(ControlEnv):
         tip = -math.cos(t1) - math.cos(t1 + t2)
         bar = int(round((tip + 2) / 4 * 20))
         return f"tip [{'#' * bar}{' ' * (20 - bar)}] {tip:+.2f} (goal > 1)\nt1={t1:+.2f} t2={t2:+.2f}"
+
+
+    def _render_rgb(self) -> np.ndarray:
+        t1, t2, _, _ = self.state
+        l1, l2 = self.params.link_length_1, 1.0
+        scale = 500 / (2 * (l1 + l2) * 1.1)
+        c = Canvas(500, 500, scale, (250, 250))
+        c.line(-2.2, 1.0, 2.2, 1.0, 1, BLACK)  # the bar the tip must cross
+        jx, jy = l1 * math.sin(t1), -l1 * math.cos(t1)
+        tx, ty = jx + l2 * math.sin(t1 + t2), jy - l2 * math.cos(t1 + t2)
+        c.line(0, 0, jx, jy, 10, LINK)
+        c.line(jx, jy, tx, ty, 10, LINK)
+        c.disc(0, 0, 5, AXLE)
+        c.disc(jx, jy, 5, AXLE)
+        return c.img
 
 
 class AcrobotVectorEnv(ControlVectorEnv):

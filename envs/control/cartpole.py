@@ -12,6 +12,7 @@ from gymnasium import spaces
 from gymnasium.envs.classic_control import utils
 
 from . import _kernels as K
+from ._draw import AXLE, BLACK, POLE, Canvas
 from .core import ControlEnv, ControlVectorEnv
 from .params import check_positive
 
@@ -106,7 +107,7 @@ class CartPoleEnv(ControlEnv):
 
     ## Arguments
     ``params`` (a :class:`CartPoleParams`) or its fields as keywords, e.g.
-    ``gym.make("rewardgym/CartPole-v1", gravity=9.81)``; ``render_mode="ansi"``.
+    ``gym.make("rewardgym/CartPole-v1", gravity=9.81)``; ``render_mode="ansi"`` (text) or ``"rgb_array"``.
 
     ## Version history
     * v1: first release, matching Gymnasium ``CartPole-v1``.
@@ -173,6 +174,18 @@ class CartPoleEnv(ControlEnv):
         return (
             "".join(pole) + "\n" + "".join(track) + f"\nx={x:+.3f} theta={math.degrees(theta):+.1f}°"
         )
+
+
+    def _render_rgb(self) -> np.ndarray:
+        x, _, theta, _ = self.state
+        scale = 600 / (self.params.x_threshold * 2)
+        c = Canvas(600, 400, scale, (300, 100))
+        c.line(-self.params.x_threshold * 1.25, 0, self.params.x_threshold * 1.25, 0, 1, BLACK)
+        c.line(x - 25 / scale, 0, x + 25 / scale, 0, 30, BLACK)
+        pole = 2 * self.params.length
+        c.line(x, 0, x + pole * math.sin(theta), pole * math.cos(theta), 10, POLE)
+        c.disc(x, 0, 5, AXLE)
+        return c.img
 
 
 class CartPoleVectorEnv(ControlVectorEnv):

@@ -54,7 +54,7 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
     ``reset`` does, so equal seeds give equal start states).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 50}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 50}
 
     task_code: ClassVar[int]
     state_dim: ClassVar[int]
@@ -121,6 +121,9 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
 
     def _render_text(self) -> str:
         return " ".join(f"{v:+.3f}" for v in self.state)
+
+    def _render_rgb(self) -> np.ndarray:
+        raise NotImplementedError
 
     # -- state ----------------------------------------------------------------------
     @property
@@ -192,12 +195,15 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
         """Hook for tasks whose reward changes when stepped past termination."""
         return reward
 
-    def render(self) -> str | None:  # type: ignore[override]
+    def render(self) -> str | np.ndarray | None:  # type: ignore[override]
         if self.render_mode is None:
             gym.logger.warn(
-                "render() called without a render_mode; make the env with render_mode='ansi'"
+                "render() called without a render_mode; make the env with "
+                "render_mode='ansi' or 'rgb_array'"
             )
             return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         return self._render_text()
 
 

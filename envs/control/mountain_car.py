@@ -11,6 +11,7 @@ from gymnasium import spaces
 from gymnasium.envs.classic_control import utils
 
 from . import _kernels as K
+from ._draw import BLACK, GOAL, Canvas
 from .core import ControlEnv, ControlVectorEnv
 from .params import check_finite, check_positive
 
@@ -133,6 +134,21 @@ class _MountainCarBase(ControlEnv):
         return "".join(row) + f"\nx={position:+.3f} v={velocity:+.4f} height={h:.2f}"
 
 
+    def _render_rgb(self) -> np.ndarray:
+        position, _ = self.state
+        lo, hi = self.params.min_position, self.params.max_position
+        scale = 600 / (hi - lo)
+        c = Canvas(600, 400, scale, (-lo * scale, 10))
+        xs = np.linspace(lo, hi, 24)
+        c.polyline(xs, np.sin(3 * xs) * 0.45 + 0.55, 3, BLACK)
+        goal = self.params.goal_position
+        gy = math.sin(3 * goal) * 0.45 + 0.55
+        c.line(goal, gy, goal, gy + 50 / scale, 3, BLACK)
+        c.line(goal, gy + 40 / scale, goal + 25 / scale, gy + 45 / scale, 10, GOAL)
+        c.disc(position, math.sin(3 * position) * 0.45 + 0.55 + 10 / scale, 10, BLACK)
+        return c.img
+
+
 class MountainCarEnv(_MountainCarBase):
     """A car in a valley must build momentum to reach the flag on the right hill.
 
@@ -160,7 +176,7 @@ class MountainCarEnv(_MountainCarBase):
 
     ## Arguments
     ``params`` (a :class:`MountainCarParams`) or its fields as keywords
-    (``goal_velocity`` as in the reference); ``render_mode="ansi"``.
+    (``goal_velocity`` as in the reference); ``render_mode="ansi"`` (text) or ``"rgb_array"``.
 
     ## Version history
     * v0: first release, matching Gymnasium ``MountainCar-v0``.
@@ -215,7 +231,7 @@ class MountainCarContinuousEnv(_MountainCarBase):
 
     ## Arguments
     ``params`` (a :class:`MountainCarContinuousParams`) or its fields as keywords;
-    ``render_mode="ansi"``.
+    ``render_mode="ansi"`` (text) or ``"rgb_array"``.
 
     ## Version history
     * v0: first release, matching Gymnasium ``MountainCarContinuous-v0``.

@@ -11,6 +11,7 @@ from gymnasium import spaces
 from gymnasium.envs.classic_control import utils
 
 from . import _kernels as K
+from ._draw import BLACK, POLE, Canvas
 from .core import ControlEnv, ControlVectorEnv
 from .params import check_positive
 
@@ -95,7 +96,7 @@ class PendulumEnv(ControlEnv):
 
     ## Arguments
     ``params`` (a :class:`PendulumParams`) or its fields as keywords (``g=9.81``);
-    ``render_mode="ansi"``.
+    ``render_mode="ansi"`` (text) or ``"rgb_array"``.
 
     ## Version history
     * v1: first release, matching Gymnasium ``Pendulum-v1``.
@@ -146,6 +147,15 @@ class PendulumEnv(ControlEnv):
         arrows = "↑↗→↘↓↙←↖"
         idx = int(round((-a) / (2 * math.pi) * 8)) % 8
         return f"{arrows[idx]}  theta={math.degrees(a):+7.1f}° thdot={thdot:+.2f}"
+
+
+    def _render_rgb(self) -> np.ndarray:
+        th, _ = self.state
+        scale = 500 / 4.4
+        c = Canvas(500, 500, scale, (250, 250))
+        c.line(0, 0, self.params.l * math.sin(th), self.params.l * math.cos(th), 16, POLE)
+        c.disc(0, 0, 5, BLACK)
+        return c.img
 
 
 class PendulumSparseEnv(PendulumEnv):

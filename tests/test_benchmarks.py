@@ -1,0 +1,36 @@
+"""Smoke test of the throughput benchmark script (``--quick``, into a temp folder)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
+
+
+def test_throughput_quick_writes_results(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    data = json.loads((tmp_path / "throughput.json").read_text())
+    assert (tmp_path / "throughput.png").stat().st_size > 0
+    assert data["cartpole"]["rewardgym"]["64"]["best"] > 0
+    assert data["cartpole"]["rewardgym (copy=False)"]["64"]["best"] > 0
+    ratios = data["ratios"]
+    for key in (
+        "cartpole_rewardgym_vs_gymnasium_vector",
+        "cartpole_rewardgym_vs_envpool",
+        "single_env_rewardgym_vs_gymnasium",
+        "mountaincar_rewardgym_vs_sync",
+        "acrobot_rewardgym_vs_sync",
+        "pendulum_rewardgym_vs_sync",
+        "fraction_of_bare_kernel_N64",
+    ):
+        assert key in ratios, key
+        assert set(ratios[key]) >= {"value", "target", "met"}
