@@ -25,8 +25,15 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy cannot follow the package-dir mapping of the editable install, so it checks
+# a tree of links laid out as the installed package is.
 typecheck: install
-	$(BIN)/mypy
+	rm -rf build/typecheck && mkdir -p build/typecheck/rewardgym
+	ln -s $(CURDIR)/rewardgym/* build/typecheck/rewardgym/
+	ln -s $(CURDIR)/envs build/typecheck/rewardgym/envs
+	ln -s $(CURDIR)/rewards build/typecheck/rewardgym/rewards
+	ln -s $(CURDIR)/agents build/typecheck/rewardgym/agents
+	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p rewardgym
 
 pytest: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q

@@ -125,7 +125,9 @@ def cmd_play(args: argparse.Namespace) -> int:
         total += float(reward)
         steps += 1
         console.print(env.render(), markup=False)
-        console.print(f"step {steps} action={action} reward={float(reward):+.3f} return={total:+.3f}")
+        console.print(
+            f"step {steps} action={action} reward={float(reward):+.3f} return={total:+.3f}"
+        )
         if terminated or truncated:
             console.print(f"episode over ({'terminated' if terminated else 'truncated'})")
             break
@@ -137,7 +139,16 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def _stats_table(rows: Sequence[Any], title: str) -> Table:
     table = Table(title=title)
-    for col in ("env", "agent", "episodes", "mean return", "std", "mean length", "success", "steps/s"):
+    for col in (
+        "env",
+        "agent",
+        "episodes",
+        "mean return",
+        "std",
+        "mean length",
+        "success",
+        "steps/s",
+    ):
         table.add_column(col, justify="right" if col not in ("env", "agent") else "left")
     for s in rows:
         success = "-" if s.success_rate is None else f"{s.success_rate:.0%}"
@@ -183,7 +194,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     n = 8192
-    envs = gym.make_vec("rewardgym/CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+    envs = gym.make_vec(
+        "rewardgym/CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point"
+    )
     envs.reset(seed=args.seed)
     actions = np.random.default_rng(args.seed).integers(0, 2, size=(64, n))
     envs.step(actions[0])

@@ -83,7 +83,7 @@ def assert_same(a: Any, b: Any, path: str = "", *, atol: float = 0.0) -> None:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             raise AssertionError(f"{where}: lengths differ: {len(a)} vs {len(b)}")
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same(x, y, f"{path}[{i}]", atol=atol)
         return
     if hasattr(a, "copy_to_host"):
@@ -178,7 +178,9 @@ def check_determinism(
     random steps across several resets. Episodes are cut at ``max_episode_steps``
     so that a long time limit still gives several resets. Returns the number of
     resets seen (at least 2 required)."""
-    extra = {} if max_episode_steps is None else {"max_episode_steps": max_episode_steps}
+    extra: dict[str, Any] = {}
+    if max_episode_steps is not None:
+        extra["max_episode_steps"] = max_episode_steps
     envs = [gym.make(env_id, **extra, **kwargs) for _ in range(2)]
     try:
         a, b = (_rollout(e, seed, steps) for e in envs)

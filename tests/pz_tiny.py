@@ -5,6 +5,7 @@ decides ties. Ends after a random number of rounds drawn at reset."""
 from __future__ import annotations
 
 import functools
+from typing import ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -13,7 +14,11 @@ from pettingzoo.utils import parallel_to_aec, wrappers
 
 
 class TinyParallel(ParallelEnv):
-    metadata = {"render_modes": ["ansi"], "name": "tiny_v0", "is_parallelizable": True}
+    metadata: ClassVar[dict] = {
+        "render_modes": ["ansi"],
+        "name": "tiny_v0",
+        "is_parallelizable": True,
+    }
 
     def __init__(self, render_mode=None, nondeterministic=False):
         self.possible_agents = ["player_0", "player_1"]
@@ -23,11 +28,11 @@ class TinyParallel(ParallelEnv):
         self.round = 0
         self.length = 1
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - PettingZoo expects the same space object
+    @functools.cache  # noqa: B019 - PettingZoo expects the same space object
     def observation_space(self, agent):
         return spaces.Box(0, 10, (1,), np.float32)
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent):
         return spaces.Discrete(3)
 
@@ -46,7 +51,7 @@ class TinyParallel(ParallelEnv):
     def step(self, actions):
         self.round += 1
         a0, a1 = actions["player_0"], actions["player_1"]
-        tie = self._rng.random() < 0.5 if not self.nondeterministic else np.random.random() < 0.5
+        tie = self._rng.random() < 0.5 if not self.nondeterministic else np.random.random() < 0.5  # noqa: NPY002 - deliberately unseeded
         win0 = a0 > a1 or (a0 == a1 and tie)
         rewards = {"player_0": 1.0 if win0 else -1.0, "player_1": -1.0 if win0 else 1.0}
         done = self.round >= self.length

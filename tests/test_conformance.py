@@ -68,7 +68,8 @@ def test_determinism_check_fails_on_a_nondeterministic_env():
 
         def step(self, action):
             # A hidden global generator: the anti-pattern the check exists to catch.
-            return np.random.uniform(-1, 1, 1).astype(np.float32), 0.0, False, False, {}
+            noise = np.random.uniform(-1, 1, 1)  # noqa: NPY002 - the bug under test
+            return noise.astype(np.float32), 0.0, False, False, {}
 
     gym.register("rewardgym-test/Noisy-v0", entry_point=Noisy, max_episode_steps=10)
     try:

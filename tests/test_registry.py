@@ -26,7 +26,9 @@ def test_import_rewardgym_imports_no_heavy_module_and_no_env_module():
     data = json.loads(out.stdout)
     heavy = [m for m in data["mods"] if m.split(".")[0] in HEAVY]
     assert heavy == []
-    env_modules = [m for m in data["mods"] if m.startswith("rewardgym.envs.") and "registry" not in m]
+    env_modules = [
+        m for m in data["mods"] if m.startswith("rewardgym.envs.") and "registry" not in m
+    ]
     assert env_modules == []
     assert all(data["registered"])
 

@@ -35,7 +35,7 @@ def _step_kernel_py(
     task, mode, max_steps, state, act, obs, rew, term, trunc, elapsed, prev_done, rng,
     final_obs, has_final, p, lo, hi,
 ):  # fmt: skip
-    i = cuda.grid(1)
+    i: int = cuda.grid(1)  # type: ignore[call-arg]  # Numba's stub omits the 1-d form
     if i < state.shape[0]:
         _step_row_dev(
             i, task, mode, max_steps, state, act, obs, rew, term, trunc, elapsed, prev_done,
@@ -44,19 +44,19 @@ def _step_kernel_py(
 
 
 def _reset_kernel_py(task, draw, mask, state, obs, rng, elapsed, prev_done, lo, hi):
-    i = cuda.grid(1)
+    i: int = cuda.grid(1)  # type: ignore[call-arg]  # Numba's stub omits the 1-d form
     if i < state.shape[0] and mask[i]:
         _reset_row_dev(i, task, draw, state, obs, rng, elapsed, prev_done, lo, hi)
 
 
 def _check_discrete_py(act, n, bad):
-    i = cuda.grid(1)
+    i: int = cuda.grid(1)  # type: ignore[call-arg]  # Numba's stub omits the 1-d form
     if i < act.shape[0] and (act[i] < 0 or act[i] >= n):
         cuda.atomic.min(bad, 0, i)
 
 
 def _check_finite_py(act, bad):
-    i = cuda.grid(1)
+    i: int = cuda.grid(1)  # type: ignore[call-arg]  # Numba's stub omits the 1-d form
     if i < act.shape[0]:
         a = act[i]
         if a != a or a - a != 0:  # NaN or +-inf
@@ -177,10 +177,7 @@ class CudaBuffers:
         want_shape = (n,) if discrete else (n, 1)
         if _is_torch_tensor(actions):
             t = actions.detach()
-            if t.is_cuda:
-                actions = cuda.as_cuda_array(t.contiguous())
-            else:
-                actions = t.numpy()
+            actions = cuda.as_cuda_array(t.contiguous()) if t.is_cuda else t.numpy()
         if hasattr(actions, "__cuda_array_interface__") or hasattr(actions, "copy_to_host"):
             dev = actions if hasattr(actions, "copy_to_host") else cuda.as_cuda_array(actions)
             if tuple(dev.shape) != want_shape:

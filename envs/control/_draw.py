@@ -27,7 +27,9 @@ class Canvas:
     def _px(self, x: float, y: float) -> tuple[float, float]:
         return self.ox + x * self.scale, self.img.shape[0] - 1 - (self.oy + y * self.scale)
 
-    def _window(self, x0: float, x1: float, y0: float, y1: float, pad: float) -> tuple[slice, slice]:
+    def _window(
+        self, x0: float, x1: float, y0: float, y1: float, pad: float
+    ) -> tuple[slice, slice]:
         h, w = self.img.shape[:2]
         r0 = max(int(min(y0, y1) - pad) - 1, 0)
         r1 = min(int(max(y0, y1) + pad) + 2, h)
@@ -42,7 +44,9 @@ class Canvas:
         mask = (xx - cx) ** 2 + (yy - cy) ** 2 <= radius_px**2
         self.img[rows, cols][mask] = color
 
-    def line(self, x0: float, y0: float, x1: float, y1: float, width_px: float, color: Color) -> None:
+    def line(
+        self, x0: float, y0: float, x1: float, y1: float, width_px: float, color: Color
+    ) -> None:
         ax, ay = self._px(x0, y0)
         bx, by = self._px(x1, y1)
         rows, cols = self._window(ax, bx, ay, by, width_px / 2)

@@ -127,11 +127,12 @@ class AcrobotEnv(ControlEnv):
         return self.np_random.uniform(low=low, high=high, size=(4,)).astype(np.float32)
 
     def _render_text(self) -> str:
-        t1, t2, d1, d2 = self.state
+        t1, t2, _, _ = self.state
         tip = -math.cos(t1) - math.cos(t1 + t2)
-        bar = int(round((tip + 2) / 4 * 20))
-        return f"tip [{'#' * bar}{' ' * (20 - bar)}] {tip:+.2f} (goal > 1)\nt1={t1:+.2f} t2={t2:+.2f}"
-
+        bar = round((tip + 2) / 4 * 20)
+        return (
+            f"tip [{'#' * bar}{' ' * (20 - bar)}] {tip:+.2f} (goal > 1)\nt1={t1:+.2f} t2={t2:+.2f}"
+        )
 
     def _render_rgb(self) -> np.ndarray:
         t1, t2, _, _ = self.state

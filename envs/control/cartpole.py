@@ -107,7 +107,8 @@ class CartPoleEnv(ControlEnv):
 
     ## Arguments
     ``params`` (a :class:`CartPoleParams`) or its fields as keywords, e.g.
-    ``gym.make("rewardgym/CartPole-v1", gravity=9.81)``; ``render_mode="ansi"`` (text) or ``"rgb_array"``.
+    ``gym.make("rewardgym/CartPole-v1", gravity=9.81)``; ``render_mode="ansi"`` (text)
+    or ``"rgb_array"``.
 
     ## Version history
     * v1: first release, matching Gymnasium ``CartPole-v1``.
@@ -164,7 +165,7 @@ class CartPoleEnv(ControlEnv):
     def _render_text(self) -> str:
         x, _, theta, _ = self.state
         width = 41
-        col = int(round((x / (2 * self.params.x_threshold) + 0.5) * (width - 1)))
+        col = round((x / (2 * self.params.x_threshold) + 0.5) * (width - 1))
         col = min(max(col, 0), width - 1)
         track = ["-"] * width
         track[col] = "#"
@@ -172,9 +173,11 @@ class CartPoleEnv(ControlEnv):
         pole = [" "] * width
         pole[col] = lean
         return (
-            "".join(pole) + "\n" + "".join(track) + f"\nx={x:+.3f} theta={math.degrees(theta):+.1f}°"
+            "".join(pole)
+            + "\n"
+            + "".join(track)
+            + f"\nx={x:+.3f} theta={math.degrees(theta):+.1f}°"
         )
-
 
     def _render_rgb(self) -> np.ndarray:
         x, _, theta, _ = self.state

@@ -54,7 +54,7 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
     ``reset`` does, so equal seeds give equal start states).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 50}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 50}  # noqa: RUF012 - Gymnasium's layout
 
     task_code: ClassVar[int]
     state_dim: ClassVar[int]
@@ -66,6 +66,8 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
     max_episode_steps: ClassVar[int]
     #: Potential functions of the observation, name -> fn(obs batch) -> values.
     potentials: ClassVar[dict[str, Callable[[np.ndarray], np.ndarray]]] = {}
+    #: The task's frozen parameter dataclass instance (a ``params_type``).
+    params: Any
 
     def __init__(self, params: Any = None, render_mode: str | None = None, **overrides: Any):
         if params is None:
@@ -87,8 +89,8 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
         self.render_mode = render_mode
         self.observation_space, self.action_space = self._make_spaces(params)
         self._discrete = isinstance(self.action_space, spaces.Discrete)
-        obs_dim = self.observation_space.shape[0]  # type: ignore[index]
-        self._p = params.kernel_params()
+        obs_dim = self.observation_space.shape[0]
+        self._p = self.params.kernel_params()
         self._state = np.zeros((1, K.STATE_SLOTS), dtype=np.float64)
         self._act = np.zeros(1, dtype=np.int64 if self._discrete else np.float32)
         self._obs = np.zeros((1, obs_dim), dtype=np.float32)
@@ -195,7 +197,7 @@ class ControlEnv(gym.Env[np.ndarray, Any]):
         """Hook for tasks whose reward changes when stepped past termination."""
         return reward
 
-    def render(self) -> str | np.ndarray | None:  # type: ignore[override]
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             gym.logger.warn(
                 "render() called without a render_mode; make the env with "
@@ -225,7 +227,7 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     """
 
     env_cls: ClassVar[type[ControlEnv]]
-    metadata: ClassVar[dict[str, Any]] = {
+    metadata = {  # noqa: RUF012 - Gymnasium declares metadata per instance
         "render_modes": [],
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
@@ -265,7 +267,7 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             raise ValueError(f"max_episode_steps must be >= 0 (0: never), got {max_episode_steps}")
 
         template = self.env_cls(params=params, **overrides)
-        self.params = template.params
+        self.params: Any = template.params
         self.num_envs = int(num_envs)
         self.max_episode_steps = int(max_episode_steps)
         self.autoreset_mode = mode

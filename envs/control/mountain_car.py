@@ -125,14 +125,13 @@ class _MountainCarBase(ControlEnv):
         position, velocity = self.state
         width = 41
         lo, hi = self.params.min_position, self.params.max_position
-        col = int(round((position - lo) / (hi - lo) * (width - 1)))
-        goal = int(round((self.params.goal_position - lo) / (hi - lo) * (width - 1)))
+        col = round((position - lo) / (hi - lo) * (width - 1))
+        goal = round((self.params.goal_position - lo) / (hi - lo) * (width - 1))
         row = ["_"] * width
         row[min(max(goal, 0), width - 1)] = "F"
         row[min(max(col, 0), width - 1)] = "o"
         h = math.sin(3 * position) * 0.45 + 0.55
         return "".join(row) + f"\nx={position:+.3f} v={velocity:+.4f} height={h:.2f}"
-
 
     def _render_rgb(self) -> np.ndarray:
         position, _ = self.state

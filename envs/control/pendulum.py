@@ -145,9 +145,8 @@ class PendulumEnv(ControlEnv):
         th, thdot = self.state
         a = (th + math.pi) % (2 * math.pi) - math.pi
         arrows = "↑↗→↘↓↙←↖"
-        idx = int(round((-a) / (2 * math.pi) * 8)) % 8
+        idx = round((-a) / (2 * math.pi) * 8) % 8
         return f"{arrows[idx]}  theta={math.degrees(a):+7.1f}° thdot={thdot:+.2f}"
-
 
     def _render_rgb(self) -> np.ndarray:
         th, _ = self.state

@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 
@@ -112,5 +111,8 @@ def test_cuda_backend_without_a_gpu_says_what_to_do():
         pytest.skip("a GPU is present; this checks the message shown without one")
     with pytest.raises(RuntimeError, match="NUMBA_ENABLE_CUDASIM=1"):
         gym.make_vec(
-            "rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point", backend="cuda"
+            "rewardgym/CartPole-v1",
+            num_envs=4,
+            vectorization_mode="vector_entry_point",
+            backend="cuda",
         )

@@ -42,7 +42,9 @@ def test_kernels_compile_one_signature_per_action_dtype():
     signatures of the step kernels, whatever dtype the user passes, and no
     recompiles on repeated use."""
     _exercise_every_path()
-    venv = gym.make_vec("rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point")
+    venv = gym.make_vec(
+        "rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point"
+    )
     venv.reset(seed=0)
     venv.step(np.ones(4, dtype=np.int32))  # converted at the boundary
     venv.step(np.ones(4, dtype=np.uint8))
@@ -173,7 +175,9 @@ def test_xoroshiro_stream_is_xoroshiro128plus():
 
 class TestErrors:
     def test_discrete_out_of_range_action_says_which_env(self):
-        venv = gym.make_vec("rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point")
+        venv = gym.make_vec(
+            "rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point"
+        )
         venv.reset(seed=0)
         state = venv.unwrapped.state
         with pytest.raises(ValueError, match=r"action 2 of env 3 is out of range.*\[0, 2\)"):
@@ -181,13 +185,17 @@ class TestErrors:
         np.testing.assert_array_equal(venv.unwrapped.state, state)  # nothing was stepped
 
     def test_wrong_shape_and_dtype(self):
-        venv = gym.make_vec("rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point")
+        venv = gym.make_vec(
+            "rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point"
+        )
         venv.reset(seed=0)
         with pytest.raises(ValueError, match=r"shape \(4,\)"):
             venv.step(np.zeros(3, dtype=np.int64))
         with pytest.raises(TypeError, match="must be integers"):
             venv.step(np.zeros(4, dtype=np.float32))
-        cont = gym.make_vec("rewardgym/Pendulum-v1", num_envs=4, vectorization_mode="vector_entry_point")
+        cont = gym.make_vec(
+            "rewardgym/Pendulum-v1", num_envs=4, vectorization_mode="vector_entry_point"
+        )
         cont.reset(seed=0)
         with pytest.raises(ValueError, match=r"shape \(4, 1\)"):
             cont.step(np.zeros(4, dtype=np.float32))
@@ -213,7 +221,9 @@ class TestErrors:
     def test_step_before_reset(self):
         with pytest.raises(gym.error.ResetNeeded):
             gym.make("rewardgym/CartPole-v1").unwrapped.step(0)
-        venv = gym.make_vec("rewardgym/CartPole-v1", num_envs=2, vectorization_mode="vector_entry_point")
+        venv = gym.make_vec(
+            "rewardgym/CartPole-v1", num_envs=2, vectorization_mode="vector_entry_point"
+        )
         with pytest.raises(gym.error.ResetNeeded):
             venv.step(np.zeros(2, np.int64))
 
@@ -228,7 +238,7 @@ class TestErrors:
             CartPoleVectorEnv(2, as_torch=True)
         with pytest.raises(ValueError, match="autoreset_mode"):
             CartPoleVectorEnv(2, autoreset_mode=gym.vector.AutoresetMode.DISABLED)
-        with pytest.raises(ValueError, match="CartPoleParams.masspole must be a positive"):
+        with pytest.raises(ValueError, match=r"CartPoleParams\.masspole must be a positive"):
             gym.make("rewardgym/CartPole-v1", masspole=-1.0)
         with pytest.raises(TypeError, match="unexpected keyword"):
             gym.make("rewardgym/CartPole-v1", mass=1.0)
@@ -244,7 +254,9 @@ class TestErrors:
         env.reset(seed=0)
         with pytest.raises(ValueError, match="2 values"):
             env.state = np.zeros(4)
-        venv = gym.make_vec("rewardgym/MountainCar-v0", num_envs=3, vectorization_mode="vector_entry_point")
+        venv = gym.make_vec(
+            "rewardgym/MountainCar-v0", num_envs=3, vectorization_mode="vector_entry_point"
+        )
         with pytest.raises(ValueError, match=r"shape \(3, 2\)"):
             venv.unwrapped.state = np.zeros((3, 4))
 
@@ -257,7 +269,9 @@ def test_custom_params_change_the_dynamics_in_both_shells():
         env.state = np.array([1.0, 0.0])
     a = np.zeros(1, np.float32)
     assert heavy.step(a)[0][2] == pytest.approx(2 * light.step(a)[0][2])
-    venv = gym.make_vec("rewardgym/Pendulum-v1", num_envs=2, vectorization_mode="vector_entry_point", g=20.0)
+    venv = gym.make_vec(
+        "rewardgym/Pendulum-v1", num_envs=2, vectorization_mode="vector_entry_point", g=20.0
+    )
     venv.reset(seed=0)
     venv.unwrapped.state = np.array([[1.0, 0.0], [1.0, 0.0]])
     heavy.state = np.array([1.0, 0.0])

@@ -16,13 +16,14 @@ _SCRIPT = textwrap.dedent(
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import SubprocVecEnv
 
-    big = gym.make_vec("rewardgym/CartPole-v1", num_envs=4096, vectorization_mode="vector_entry_point")
+    kw = dict(num_envs=4096, vectorization_mode="vector_entry_point")
+    big = gym.make_vec("rewardgym/CartPole-v1", **kw)
     big.reset(seed=0)
     big.step(np.ones(4096, np.int64))  # the OpenMP pool now exists in this process
     layer = numba.threading_layer()
 
     def child(q):
-        v = gym.make_vec("rewardgym/Acrobot-v1", num_envs=4096, vectorization_mode="vector_entry_point")
+        v = gym.make_vec("rewardgym/Acrobot-v1", **kw)
         v.reset(seed=0)
         for _ in range(5):
             v.step(np.ones(4096, np.int64))
