@@ -41,9 +41,9 @@ from typing import Any
 import gymnasium as gym
 import numba
 import numpy as np
-from rewardgym.envs.control import _kernels as K
 
 import rewardgym  # noqa: F401  (registers the rewardgym/ ids)
+from rewardgym.envs.control import _kernels as K
 
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
 
@@ -82,53 +82,83 @@ Runner = Callable[[int], None]  # run(k): take k steps (of all N envs)
 # --------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------
-def time_runner(run: Runner, n_envs: int, window: float) -> dict[str, Any]:
-    """Steps/s of ``run`` (which takes ``k`` vector steps of ``n_envs`` envs).
+def calibrate(run: Runner, window: float) -> int:
+    """Warm ``run`` up (one untimed call: Numba compile or cache load, first touch of
+    the buffers), then pick a chunk of steps that takes about ``window / 30``.
 
-    One untimed warm-up call, a short calibration to pick ``k`` so that a window lasts
-    at least ``window`` seconds, then ``N_WINDOWS`` timed windows. Returns the best and
-    median steps/s (env steps, i.e. vector steps x ``n_envs``) and the window details.
+    The time per step is the fastest of several growing trials, so one stall (a
+    descheduled thread on a busy machine) does not shrink the chunk.
     """
-    run(1)  # warm-up: Numba compile / cache load, first-touch of buffers
+    run(1)
+    per_step = math.inf
     k = 1
-    while True:  # calibrate: grow k until one call takes a noticeable time
+    while k < 1 << 24:
         t0 = time.perf_counter()
         run(k)
         elapsed = time.perf_counter() - t0
-        if elapsed >= window / 4 or k >= 1 << 24:
+        per_step = min(per_step, elapsed / k)
+        if elapsed >= window / 10:
             break
-        k *= 4 if elapsed < window / 40 else 2
-    k = max(1, math.ceil(k * window / max(elapsed, 1e-9)))
-    rates = []
-    for _ in range(N_WINDOWS):
-        t0 = time.perf_counter()
-        run(k)
+        k *= 2
+    return max(1, round(window / 30 / per_step))
+
+
+def time_window(run: Runner, chunk: int, n_envs: int, window: float) -> float:
+    """Env steps/s over one window: ``run(chunk)`` repeatedly until at least ``window``
+    seconds have passed (so a window never ends early, whatever the calibration)."""
+    steps = 0
+    t0 = time.perf_counter()
+    while True:
+        run(chunk)
+        steps += chunk
         elapsed = time.perf_counter() - t0
-        rates.append(k * n_envs / elapsed)
-    return {
-        "best": max(rates),
-        "median": statistics.median(rates),
-        "steps_per_window": k,
-        "windows": rates,
-    }
+        if elapsed >= window:
+            return steps * n_envs / elapsed
 
 
-def safe_measure(
-    label: str,
-    make_runner: Callable[[], tuple[Runner, Callable[[], None]]],
+def measure_group(
+    makers: dict[str, Callable[[], tuple[Runner, Callable[[], None]]]],
     n_envs: int,
     window: float,
-) -> dict[str, Any]:
-    """Build a runner, time it and close it; an exception becomes a null result with
-    the reason, so one failing implementation does not stop the benchmark."""
-    close: Callable[[], None] = lambda: None  # noqa: E731
+    n_windows: int,
+) -> dict[str, dict[str, Any]]:
+    """Steps/s of several implementations at the same ``n_envs``.
+
+    Each maker returns ``(run, close)``; ``run(k)`` takes ``k`` vector steps. All are
+    built and calibrated first, then the timed windows (each at least ``window`` s) are
+    interleaved (window 1 of
+    each, window 2 of each, ...) so that background load on a small machine hits all
+    of them alike. Returns, per label, the best and median env steps/s (vector steps
+    x ``n_envs``) over the windows; an exception becomes a null result with its
+    reason, so one failing implementation does not stop the benchmark.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    live: dict[str, tuple[Runner, int]] = {}
+    closers: list[Callable[[], None]] = []
     try:
-        run, close = make_runner()
-        return time_runner(run, n_envs, window)
-    except Exception as exc:  # a benchmark records failures, it does not crash on them
-        return {"best": None, "median": None, "error": f"{label}: {type(exc).__name__}: {exc}"}
+        for label, make in makers.items():
+            try:
+                run, close = make()
+                closers.append(close)
+                live[label] = (run, calibrate(run, window))
+            except Exception as exc:  # record the failure, keep benchmarking the rest
+                out[label] = skipped(f"{type(exc).__name__}: {exc}")
+        rates: dict[str, list[float]] = {label: [] for label in live}
+        for _ in range(n_windows):
+            for label, (run, chunk) in live.items():
+                rates[label].append(time_window(run, chunk, n_envs, window))
+        for label, (_, chunk) in live.items():
+            r = rates[label]
+            out[label] = {
+                "best": max(r),
+                "median": statistics.median(r),
+                "chunk_steps": chunk,
+                "windows": r,
+            }
     finally:
-        close()
+        for close in closers:
+            close()
+    return {label: out[label] for label in makers}
 
 
 def skipped(reason: str) -> dict[str, Any]:
@@ -228,7 +258,11 @@ def make_envpool(n_envs: int, actions: list[np.ndarray]):
 
 
 def bench_cartpole(
-    ns: tuple[int, ...], window: float, have_envpool: str | None, rng: np.random.Generator
+    ns: tuple[int, ...],
+    window: float,
+    n_windows: int,
+    have_envpool: str | None,
+    rng: np.random.Generator,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Steps/s of every CartPole implementation at every N: {impl: {str(N): result}}."""
     makers = {
@@ -242,14 +276,18 @@ def bench_cartpole(
     results: dict[str, dict[str, dict[str, Any]]] = {impl: {} for impl in CARTPOLE_IMPLS}
     for n in ns:
         actions = discrete_actions(rng, n, 2)
+        group = {}
         for impl in CARTPOLE_IMPLS:
             if impl == "gymnasium sync" and n > SYNC_MAX_N:
-                res = skipped(f"not run for N > {SYNC_MAX_N} (too slow)")
+                results[impl][str(n)] = skipped(f"not run for N > {SYNC_MAX_N} (too slow)")
             elif impl == "envpool" and have_envpool is not None:
-                res = skipped(have_envpool)
+                results[impl][str(n)] = skipped(have_envpool)
             else:
-                res = safe_measure(impl, partial(makers[impl], n, actions), n, window)
+                group[impl] = partial(makers[impl], n, actions)
+        for impl, res in measure_group(group, n, window, n_windows).items():
             results[impl][str(n)] = res
+        for impl in CARTPOLE_IMPLS:
+            res = results[impl][str(n)]
             print(f"  CartPole N={n:>6}  {impl:<24} {fmt_rate(res)}", flush=True)
     return results
 
@@ -274,14 +312,16 @@ def make_single(env_id: str, rng: np.random.Generator):
     return run, env.close
 
 
-def bench_single(window: float, rng: np.random.Generator) -> dict[str, Any]:
+def bench_single(window: float, n_windows: int, rng: np.random.Generator) -> dict[str, Any]:
     """rewardgym's single CartPole against Gymnasium's, with per-call overhead."""
-    out: dict[str, Any] = {}
-    for label, env_id in (("rewardgym", "rewardgym/CartPole-v1"), ("gymnasium", "CartPole-v1")):
-        res = safe_measure(label, partial(make_single, env_id, rng), 1, window)
+    makers = {
+        "rewardgym": partial(make_single, "rewardgym/CartPole-v1", rng),
+        "gymnasium": partial(make_single, "CartPole-v1", rng),
+    }
+    out = measure_group(makers, 1, window, n_windows)
+    for label, res in out.items():
         if res["best"]:
             res["us_per_step"] = 1e6 / res["best"]
-        out[label] = res
         print(f"  single CartPole  {label:<24} {fmt_rate(res)}", flush=True)
     return out
 
@@ -294,13 +334,13 @@ def make_other(env_id: str, n_envs: int, mode: str, actions: list[np.ndarray], *
 
 
 def bench_other_tasks(
-    n_envs: int, window: float, rng: np.random.Generator
+    n_envs: int, window: float, n_windows: int, rng: np.random.Generator
 ) -> dict[str, dict[str, Any]]:
     """MountainCar, Acrobot, Pendulum at ``n_envs``: rewardgym vs SyncVectorEnv.
 
     A SyncVectorEnv step of thousands of envs takes a good fraction of a second, so
     the timing rule (warm-up, then windows of >= ``window`` s) times it for a few
-    steps only (one per window at N = 8192).
+    steps only (one or two per window at N = 8192, after the warm-up step).
     """
     out: dict[str, dict[str, Any]] = {}
     for label, rg_id, ref_id in OTHER_TASKS:
@@ -308,10 +348,12 @@ def bench_other_tasks(
             actions = pendulum_actions(rng, n_envs)
         else:
             actions = discrete_actions(rng, n_envs, 3)  # MountainCar, Acrobot: 3 actions
-        rg_maker = partial(make_other, rg_id, n_envs, "vector_entry_point", actions)
-        ref_maker = partial(make_other, ref_id, n_envs, "sync", actions)
-        rg = safe_measure(label, rg_maker, n_envs, window)
-        ref = safe_measure(label, ref_maker, n_envs, window)
+        makers = {
+            "rewardgym": partial(make_other, rg_id, n_envs, "vector_entry_point", actions),
+            "gymnasium sync": partial(make_other, ref_id, n_envs, "sync", actions),
+        }
+        res = measure_group(makers, n_envs, window, n_windows)
+        rg, ref = res["rewardgym"], res["gymnasium sync"]
         out[label] = {"n": n_envs, "rewardgym": rg, "gymnasium sync": ref}
         print(
             f"  {label:<16} N={n_envs}  rewardgym {fmt_rate(rg)}   sync {fmt_rate(ref)}", flush=True
@@ -414,6 +456,7 @@ def machine_info() -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "python": sys.version.split()[0],
         "cpu_count": os.cpu_count(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "numba_num_threads": numba.get_num_threads(),
         "numba_config_threading_layer": numba.config.THREADING_LAYER,
@@ -423,6 +466,20 @@ def machine_info() -> dict[str, Any]:
         "gymnasium": gym.__version__,
         "envpool": envpool_version,
     }
+
+
+def other_processes_cpu_s() -> float | None:
+    """CPU seconds used so far by every process but this one (Linux ``/proc/stat``
+    minus this process's own time), or None where ``/proc/stat`` is missing."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    return busy - (own.user + own.system)
 
 
 def fmt_rate(res: dict[str, Any]) -> str:
@@ -443,11 +500,12 @@ def print_tables(
     ratios: dict[str, Any],
     ns: tuple[int, ...],
     info: dict[str, Any],
+    n_windows: int,
 ) -> None:
     """The results as plain-text tables (best of the windows, steps/s)."""
     print()
     print(
-        f"CartPole steps/s (best of {N_WINDOWS} windows), {info['cpu_count']} cores, "
+        f"CartPole steps/s (best of {n_windows} windows), {info['cpu_count']} cores, "
         f"numba {info['numba_num_threads']} threads ({info['numba_threading_layer']})"
     )
     head = f"{'implementation':<24}" + "".join(f"{'N=' + str(n):>11}" for n in ns)
@@ -569,6 +627,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="seconds per timing window (default 0.3, or 0.03 with --quick)",
     )
+    ap.add_argument(
+        "--windows", type=int, default=N_WINDOWS, help="timed windows per measurement (best of)"
+    )
     return ap.parse_args(argv)
 
 
@@ -582,19 +643,30 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
 
     print(f"Benchmarking (window {window} s, N = {ns}) ...", flush=True)
-    cart = bench_cartpole(ns, window, envpool_unavailable(), rng)
-    single = bench_single(window, rng)
-    other = bench_other_tasks(ref_n, window, rng)
+    busy_before = other_processes_cpu_s()
+    cart = bench_cartpole(ns, window, args.windows, envpool_unavailable(), rng)
+    single = bench_single(window, args.windows, rng)
+    other = bench_other_tasks(ref_n, window, args.windows, rng)
     info = machine_info()
+    busy_after = other_processes_cpu_s()
+    if busy_before is not None and busy_after is not None:
+        share = (busy_after - busy_before) / (time.perf_counter() - t_start) / (os.cpu_count() or 1)
+        info["other_processes_cpu_share"] = round(share, 3)
+        if share > 0.1:
+            print(
+                f"WARNING: other processes used {share:.0%} of the machine's CPU time during "
+                "the run; the parallel kernels stall when a core is taken, so the numbers "
+                "may be low and noisy."
+            )
     ratios = compute_ratios(cart, single, other, ns, ref_n)
-    print_tables(cart, single, other, ratios, ns, info)
+    print_tables(cart, single, other, ratios, ns, info, args.windows)
 
     args.out.mkdir(parents=True, exist_ok=True)
     result = {
         "benchmark": "rewardgym throughput (env steps per second)",
         "quick": args.quick,
         "window_s": window,
-        "n_windows": N_WINDOWS,
+        "n_windows": args.windows,
         "ns": list(ns),
         "machine": info,
         "cartpole": cart,

@@ -34,3 +34,20 @@ def test_throughput_quick_writes_results(tmp_path: Path) -> None:
     ):
         assert key in ratios, key
         assert set(ratios[key]) >= {"value", "target", "met"}
+
+
+def test_cuda_benchmark_runs_in_the_simulator(tmp_path: Path) -> None:
+    script = SCRIPT.with_name("throughput_cuda.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--simulate", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    data = json.loads((tmp_path / "throughput_cuda.json").read_text())
+    (row,) = data["rows"]
+    assert row["num_envs"] == 64
+    for key in ("env", "env (validated)", "bare kernel", "fraction of bandwidth floor"):
+        assert row[key] > 0, key
+    assert data["bytes_per_step"] == 116

@@ -171,7 +171,7 @@ class CudaBuffers:
             d["prev_done"], d["lo"], d["hi"],
         )  # fmt: skip
 
-    def check_actions(self, actions: Any, discrete: bool, space: Any) -> Any:
+    def check_actions(self, actions: Any, discrete: bool, space: Any, validate: bool) -> Any:
         n = self.n
         want_dtype = np.int64 if discrete else np.float32
         want_shape = (n,) if discrete else (n, 1)
@@ -197,6 +197,8 @@ class CudaBuffers:
             if not discrete and not np.issubdtype(arr.dtype, np.floating):
                 raise TypeError(f"continuous actions must be floats, got dtype {arr.dtype}")
             dev = cuda.to_device(np.ascontiguousarray(arr, dtype=want_dtype).reshape(n))
+        if not validate:
+            return dev
         self._bad.copy_to_device(np.array([n], dtype=np.int64))
         if discrete:
             check_discrete_kernel[self.blocks, THREADS_PER_BLOCK](dev, space.n, self._bad)

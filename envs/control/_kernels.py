@@ -395,7 +395,10 @@ _step_row = njit(inline="always")(_step_row_py)
 _reset_row = njit(inline="always")(_reset_row_py)
 
 
-@njit(cache=CACHE)
+# The serial kernels are compiled without NRT: they allocate nothing and only borrow
+# their array arguments, and with NRT the inlined row reference-counts each array
+# argument for every env (about 170 ns per env instead of 20 ns).
+@njit(cache=CACHE, _nrt=False)
 def step_serial(
     task, mode, max_steps, state, act, obs, rew, term, trunc, elapsed, prev_done, rng,
     final_obs, has_final, p, lo, hi,
@@ -419,7 +422,7 @@ def step_parallel(
         )  # fmt: skip
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, _nrt=False)
 def reset_serial(task, draw, mask, state, obs, rng, elapsed, prev_done, lo, hi):
     for i in range(state.shape[0]):
         if mask[i]:

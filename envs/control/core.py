@@ -224,6 +224,16 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     (``backend="cuda"``). Each env draws its start states from its own xoroshiro128+
     stream, seeded from ``np_random`` at ``reset``, so results do not depend on the
     thread count.
+
+    Arguments: ``num_envs``; ``max_episode_steps`` (truncation inside the kernel; the
+    registered time limit by default, 0 for none); ``autoreset_mode`` (``NEXT_STEP``
+    or ``SAME_STEP``); ``backend`` (``"cpu"`` or ``"cuda"``); ``copy`` (return fresh
+    arrays, default; ``False`` returns the env's buffers, overwritten by the next
+    step); ``parallel_threshold`` (below this many envs the serial kernel runs);
+    ``as_torch`` (CUDA: return torch tensors); ``validate_actions`` (range and NaN
+    checks; on CUDA they cost one 8-byte device-to-host copy per step; without them an
+    out-of-range action gives meaningless dynamics, though never an out-of-bounds
+    memory access); ``params`` or the task's parameters as keywords.
     """
 
     env_cls: ClassVar[type[ControlEnv]]
@@ -242,6 +252,7 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         copy: bool = True,
         parallel_threshold: int = 512,
         as_torch: bool = False,
+        validate_actions: bool = True,
         params: Any = None,
         render_mode: str | None = None,
         **overrides: Any,
@@ -277,6 +288,7 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.copy = copy
         self.parallel_threshold = int(parallel_threshold)
         self.as_torch = as_torch
+        self.validate_actions = validate_actions
         self.single_observation_space = template.observation_space
         self.single_action_space = template.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -385,31 +397,44 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         )  # fmt: skip
 
     def _check_actions(self, actions: Any) -> Any:
+        """The actions as the kernel's flat array (int64 or float32), or a clear error."""
         n = self.num_envs
         if self.backend == "cuda":
-            return self._buf.check_actions(actions, self._discrete, self.single_action_space)
-        arr = _as_host_array(actions)
-        if self._discrete:
-            if arr.shape != (n,):
-                raise ValueError(f"actions must have shape ({n},), got {arr.shape}")
-            if not np.issubdtype(arr.dtype, np.integer):
+            return self._buf.check_actions(
+                actions, self._discrete, self.single_action_space, self.validate_actions
+            )
+        want = np.int64 if self._discrete else np.float32
+        shape = (n,) if self._discrete else (n, 1)
+        if (
+            type(actions) is np.ndarray
+            and actions.dtype == want
+            and actions.shape == shape
+            and actions.flags.c_contiguous
+        ):
+            flat = actions.reshape(n)  # the common case: no conversion
+        else:
+            arr = _as_host_array(actions)
+            if arr.shape != shape:
+                raise ValueError(f"actions must have shape {shape}, got {arr.shape}")
+            if self._discrete and not np.issubdtype(arr.dtype, np.integer):
                 raise TypeError(f"discrete actions must be integers, got dtype {arr.dtype}")
-            arr = np.ascontiguousarray(arr, dtype=np.int64)
-            bad = K.first_invalid_discrete(arr, self.single_action_space.n)  # type: ignore[attr-defined]
+            if not self._discrete and not np.issubdtype(arr.dtype, np.floating):
+                raise TypeError(f"continuous actions must be floats, got dtype {arr.dtype}")
+            flat = np.ascontiguousarray(arr, dtype=want).reshape(n)
+        if not self.validate_actions:
+            return flat
+        if self._discrete:
+            high = self.single_action_space.n  # type: ignore[attr-defined]
+            bad = K.first_invalid_discrete(flat, high)
             if bad >= 0:
                 raise ValueError(
-                    f"action {arr[bad]} of env {bad} is out of range: expected an integer in "
-                    f"[0, {self.single_action_space.n})"  # type: ignore[attr-defined]
+                    f"action {flat[bad]} of env {bad} is out of range: expected an integer in "
+                    f"[0, {high})"
                 )
-            return arr
-        if arr.shape != (n, 1):
-            raise ValueError(f"actions must have shape ({n}, 1), got {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.floating):
-            raise TypeError(f"continuous actions must be floats, got dtype {arr.dtype}")
-        flat = np.ascontiguousarray(arr, dtype=np.float32).reshape(n)
-        bad = K.first_nonfinite(flat)
-        if bad >= 0:
-            raise ValueError(f"action of env {bad} is not finite: {flat[bad]}")
+        else:
+            bad = K.first_nonfinite(flat)
+            if bad >= 0:
+                raise ValueError(f"action of env {bad} is not finite: {flat[bad]}")
         return flat
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
@@ -424,17 +449,22 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         kernel = K.step_parallel if use_parallel else K.step_serial
         if use_parallel:
             _mark_parallel_used()
+        if self.copy:
+            # The kernel writes every row of these outputs and reads none, so fresh
+            # arrays as outputs are cheaper than copying the buffers afterwards.
+            obs, rew = np.empty_like(b["obs"]), np.empty_like(b["rew"])
+            term, trunc = np.empty_like(b["term"]), np.empty_like(b["trunc"])
+        else:
+            obs, rew, term, trunc = b["obs"], b["rew"], b["term"], b["trunc"]
         kernel(
-            self._task, self._mode, self.max_episode_steps, b["state"], act, b["obs"], b["rew"],
-            b["term"], b["trunc"], b["elapsed"], b["prev_done"], b["rng"], b["final_obs"],
-            b["has_final"], b["p"], b["lo"], b["hi"],
+            self._task, self._mode, self.max_episode_steps, b["state"], act, obs, rew, term,
+            trunc, b["elapsed"], b["prev_done"], b["rng"], b["final_obs"], b["has_final"],
+            b["p"], b["lo"], b["hi"],
         )  # fmt: skip
         infos: dict[str, Any] = {}
         if self._mode == K.MODE_SAME_STEP:
             infos = self._final_infos(b["has_final"], b["final_obs"])
-        if self.copy:
-            return b["obs"].copy(), b["rew"].copy(), b["term"].copy(), b["trunc"].copy(), infos
-        return b["obs"], b["rew"], b["term"], b["trunc"], infos
+        return obs, rew, term, trunc, infos
 
     def _final_infos(self, has_final: np.ndarray, final_obs: np.ndarray) -> dict[str, Any]:
         """Gymnasium's SAME_STEP info layout: ``final_obs`` (object array) and
