@@ -325,16 +325,9 @@ def _step_row_py(
             prev_done[i] = done_t or done_tr
         elif mode == MODE_SAME_STEP:
             if done_t or done_tr:
-                f0, f1, f2, f3, f4, f5 = observe(task, s0, s1, s2, s3)
-                final_obs[i, 0] = f0
-                final_obs[i, 1] = f1
-                if n_obs > 2:
-                    final_obs[i, 2] = f2
-                if n_obs > 3:
-                    final_obs[i, 3] = f3
-                if n_obs > 4:
-                    final_obs[i, 4] = f4
-                    final_obs[i, 5] = f5
+                f = observe(task, s0, s1, s2, s3)
+                for k in range(n_obs):
+                    final_obs[i, k] = f[k]
                 r0, r1, s0, s1, s2, s3 = reset_state(
                     task, rng[i, 0], rng[i, 1],
                     lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3],
@@ -349,16 +342,9 @@ def _step_row_py(
     state[i, 1] = s1
     state[i, 2] = s2
     state[i, 3] = s3
-    o0, o1, o2, o3, o4, o5 = observe(task, s0, s1, s2, s3)
-    obs[i, 0] = o0
-    obs[i, 1] = o1
-    if n_obs > 2:
-        obs[i, 2] = o2
-    if n_obs > 3:
-        obs[i, 3] = o3
-    if n_obs > 4:
-        obs[i, 4] = o4
-        obs[i, 5] = o5
+    o = observe(task, s0, s1, s2, s3)
+    for k in range(n_obs):
+        obs[i, k] = o[k]
     rew[i] = reward
     term[i] = done_t
     trunc[i] = done_tr
@@ -379,17 +365,9 @@ def _reset_row_py(i, task, draw, state, obs, rng, elapsed, prev_done, lo, hi):
         state[i, 3] = s3
         elapsed[i] = 0
         prev_done[i] = False
-    o0, o1, o2, o3, o4, o5 = observe(task, state[i, 0], state[i, 1], state[i, 2], state[i, 3])
-    n_obs = obs.shape[1]
-    obs[i, 0] = o0
-    obs[i, 1] = o1
-    if n_obs > 2:
-        obs[i, 2] = o2
-    if n_obs > 3:
-        obs[i, 3] = o3
-    if n_obs > 4:
-        obs[i, 4] = o4
-        obs[i, 5] = o5
+    o = observe(task, state[i, 0], state[i, 1], state[i, 2], state[i, 3])
+    for k in range(obs.shape[1]):
+        obs[i, k] = o[k]
 
 
 _step_row = njit(inline="always")(_step_row_py)
