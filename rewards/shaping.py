@@ -36,14 +36,28 @@ def _resolve(env: Any, potential: str | Potential) -> tuple[str, Potential]:
     return potential, table[potential]
 
 
-def _check(gamma: float, coef: float) -> None:
-    if not 0.0 < gamma <= 1.0:
-        raise ValueError(f"gamma must be in (0, 1] and equal to the learner's, got {gamma}")
-    if not np.isfinite(coef):
-        raise ValueError(f"coef must be finite, got {coef}")
+class _ShapingArgs:
+    """The validated arguments both shaping adapters share."""
+
+    potential: Potential
+    gamma: float
+    coef: float
+    name: str
+
+    def _configure(
+        self, env: Any, potential: str | Potential, gamma: float, coef: float, name: str | None
+    ) -> None:
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1] and equal to the learner's, got {gamma}")
+        if not np.isfinite(coef):
+            raise ValueError(f"coef must be finite, got {coef}")
+        label, self.potential = _resolve(env, potential)
+        self.gamma = float(gamma)
+        self.coef = float(coef)
+        self.name = name or f"shaping/{label}"
 
 
-class PotentialShaping(gym.Wrapper[Any, Any, Any, Any]):
+class PotentialShaping(_ShapingArgs, gym.Wrapper[Any, Any, Any, Any]):
     """Adds ``coef * (gamma * Phi(s') - Phi(s))`` to the reward of a single env.
 
     ``info["reward_terms"]`` gets the env's reward under ``"env"`` and the shaping
@@ -67,11 +81,7 @@ class PotentialShaping(gym.Wrapper[Any, Any, Any, Any]):
         name: str | None = None,
     ):
         super().__init__(env)
-        _check(gamma, coef)
-        label, self.potential = _resolve(env, potential)
-        self.gamma = float(gamma)
-        self.coef = float(coef)
-        self.name = name or f"shaping/{label}"
+        self._configure(env, potential, gamma, coef, name)
         self._phi: float | None = None
 
     def _phi_of(self, obs: Any) -> float:
@@ -96,7 +106,7 @@ class PotentialShaping(gym.Wrapper[Any, Any, Any, Any]):
         return obs, float(reward) + self.coef * shaping, terminated, truncated, info
 
 
-class VectorPotentialShaping(VectorWrapper):
+class VectorPotentialShaping(_ShapingArgs, VectorWrapper):
     """:class:`PotentialShaping` for a vector env, on whole batches.
 
     Handles both autoreset modes: in ``NEXT_STEP`` the reset step of an env (which
@@ -113,11 +123,7 @@ class VectorPotentialShaping(VectorWrapper):
         name: str | None = None,
     ):
         super().__init__(env)
-        _check(gamma, coef)
-        label, self.potential = _resolve(env, potential)
-        self.gamma = float(gamma)
-        self.coef = float(coef)
-        self.name = name or f"shaping/{label}"
+        self._configure(env, potential, gamma, coef, name)
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
             raise ValueError(f"autoreset mode {mode} is not supported; use NEXT_STEP or SAME_STEP")
