@@ -1,0 +1,445 @@
+"""One reward-wrapper core with adapters for Gymnasium envs, Gymnasium vector envs
+and PettingZoo Parallel and AEC envs.
+
+:class:`RewardCore` evaluates a reward expression (a :class:`~.terms.Term`) on a
+batch of transitions; every adapter only turns its env's API into
+:class:`~.terms.Transitions` and back, so each formula exists once and the vector
+adapter does array math with no Python loop over envs. Every named term's value is
+logged in ``info["reward_terms"][name]``.
+
+Vector-reward mode (``objectives=[term, ...]`` instead of ``reward=``) returns the
+vector of objective values as the reward, the MO-Gymnasium convention for
+multi-objective agents (``reward_space`` is a ``Box`` of shape ``(K,)``);
+:class:`LinearScalarization` and :class:`ChebyshevScalarization` turn it back into a
+scalar.
+
+>>> import gymnasium as gym, rewardgym
+>>> from rewardgym.rewards.terms import EnvReward, FnTerm
+>>> from rewardgym.rewards.wrappers import RewardWrapper
+>>> centre = FnTerm("centre", lambda t: -abs(t.next_obs[:, 0]))
+>>> env = RewardWrapper(gym.make("rewardgym/CartPole-v1"), EnvReward() + 0.1 * centre)
+>>> obs, info = env.reset(seed=0)
+>>> obs, reward, terminated, truncated, info = env.step(0)
+>>> sorted(info["reward_terms"])
+['centre', 'env']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+from pettingzoo.utils import BaseParallelWrapper, BaseWrapper
+
+from .terms import Term, Transitions
+
+__all__ = [
+    "AECRewardWrapper",
+    "ChebyshevScalarization",
+    "LinearScalarization",
+    "ParallelRewardWrapper",
+    "RewardCore",
+    "RewardWrapper",
+    "VectorRewardWrapper",
+]
+
+
+class RewardCore:
+    """Evaluates ``reward`` (scalar mode) or ``objectives`` (vector mode) on batches.
+
+    Exactly one of the two is given. Names of named terms must be unique (they key the
+    logged values).
+    """
+
+    def __init__(self, reward: Term | None = None, objectives: Sequence[Term] | None = None):
+        if (reward is None) == (objectives is None):
+            raise ValueError(
+                "give exactly one of reward= (a Term) or objectives= (a list of Terms)"
+            )
+        if reward is not None and not isinstance(reward, Term):
+            raise TypeError(
+                f"reward must be a Term (see rewardgym.rewards.terms), got {type(reward).__name__}"
+            )
+        if objectives is not None:
+            objectives = list(objectives)
+            if not objectives or not all(isinstance(o, Term) for o in objectives):
+                raise TypeError("objectives must be a non-empty list of Terms")
+        self.reward = reward
+        self.objectives = objectives
+        self._root: Term = reward if reward is not None else _Objectives(objectives or [])
+        self.names = self._root.names()
+
+    @property
+    def vector(self) -> bool:
+        return self.objectives is not None
+
+    @property
+    def num_objectives(self) -> int:
+        return len(self.objectives) if self.objectives is not None else 1
+
+    def __call__(self, t: Transitions) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """(reward (B,) or (B, K), values of the named terms)."""
+        if self.objectives is None:
+            return self._root.evaluate(t)
+        _, parts = self._root.evaluate(t)
+        values = np.stack([parts[o.name] if o.name else o(t) for o in self.objectives], axis=1)
+        return values, parts
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        self._root.reset(mask)
+
+    def freeze(self) -> None:
+        self._root.freeze()
+
+    def unfreeze(self) -> None:
+        self._root.unfreeze()
+
+    def stats(self) -> dict[str, float]:
+        return self._root.stats()
+
+
+class _Objectives(Term):
+    """Evaluates several objectives in one pass (shared nodes computed once)."""
+
+    def __init__(self, objectives: Sequence[Term]):
+        super().__init__(None)
+        for i, o in enumerate(objectives):
+            if o.name is None:
+                raise ValueError(f"objective {i} ({o.label}) needs a name: use term.named('...')")
+        self.children = tuple(objectives)
+
+    def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
+        for child in self.children:
+            values(child)
+        return np.zeros(t.batch_size)
+
+
+def _batch1(x: Any) -> Any:
+    """One value as a batch of one (dicts and tuples element-wise)."""
+    if isinstance(x, dict):
+        return {k: _batch1(v) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_batch1(v) for v in x)
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        out = np.empty(1, dtype=object)
+        out[0] = x
+        return out
+    return arr[None]
+
+
+def _reward_space(core: RewardCore) -> gym.spaces.Box:
+    return gym.spaces.Box(-np.inf, np.inf, shape=(core.num_objectives,), dtype=np.float64)
+
+
+def _with_terms(info: dict[str, Any], parts: dict[str, Any]) -> dict[str, Any]:
+    terms = dict(info.get("reward_terms", {}))
+    terms.update(parts)
+    return {**info, "reward_terms": terms}
+
+
+class RewardWrapper(gym.Wrapper[Any, Any, Any, Any]):
+    """Replaces a Gymnasium env's reward with a term expression (or, with
+    ``objectives=``, a reward vector). ``freeze()`` stops stateful terms updating."""
+
+    def __init__(
+        self,
+        env: gym.Env[Any, Any],
+        reward: Term | None = None,
+        *,
+        objectives: Sequence[Term] | None = None,
+    ):
+        super().__init__(env)
+        self.core = RewardCore(reward, objectives)
+        if self.core.vector:
+            self.reward_space = _reward_space(self.core)
+        self._obs: Any = None
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        self._obs = obs
+        self.core.reset(None)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        if self._obs is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        t = Transitions.from_arrays(
+            _batch1(self._obs), _batch1(action), _batch1(obs), [float(reward)],
+            [terminated], [truncated], _batch1(info),
+        )  # fmt: skip
+        value, parts = self.core(t)
+        self._obs = obs
+        info = _with_terms(info, {k: float(v[0]) for k, v in parts.items()})
+        out = value[0] if self.core.vector else float(value[0])
+        return obs, out, terminated, truncated, info
+
+    def freeze(self) -> None:
+        self.core.freeze()
+
+    def unfreeze(self) -> None:
+        self.core.unfreeze()
+
+
+class VectorRewardWrapper(VectorWrapper):
+    """:class:`RewardWrapper` for Gymnasium vector envs, one batched evaluation per
+    step. In ``NEXT_STEP`` autoreset the reset step of an env is no transition: it
+    gets reward 0 and terms 0 (terms see it with ``t.valid`` False), and stateful
+    terms are reset for that env right after it. In ``SAME_STEP`` the successor of a
+    finished env is ``info["final_obs"]`` and the reset follows the final step."""
+
+    def __init__(
+        self,
+        env: VectorEnv[Any, Any, Any],
+        reward: Term | None = None,
+        *,
+        objectives: Sequence[Term] | None = None,
+    ):
+        super().__init__(env)
+        self.core = RewardCore(reward, objectives)
+        if self.core.vector:
+            self.reward_space = _reward_space(self.core)
+        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
+            raise ValueError(f"autoreset mode {mode} is not supported; use NEXT_STEP or SAME_STEP")
+        self.autoreset_mode = mode
+        self._obs: Any = None
+        self._prev_done = np.zeros(self.num_envs, dtype=bool)
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        self._obs = obs
+        self._prev_done[:] = False
+        self.core.reset(None)
+        return obs, info
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        if self._obs is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        terminated = np.asarray(terminated, dtype=bool)
+        truncated = np.asarray(truncated, dtype=bool)
+        next_obs = obs
+        valid = None
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            valid = ~self._prev_done
+        elif "_final_obs" in info:
+            next_obs = np.array(obs, copy=True)
+            for i in np.flatnonzero(info["_final_obs"]):
+                next_obs[i] = info["final_obs"][i]
+        t = Transitions(
+            self._obs, actions, next_obs, np.asarray(reward, dtype=np.float64), terminated,
+            truncated, info, valid,
+        )  # fmt: skip
+        value, parts = self.core(t)
+        if valid is not None and not valid.all():
+            value = np.where(valid if value.ndim == 1 else valid[:, None], value, 0.0)
+            parts = {k: np.where(valid, v, 0.0) for k, v in parts.items()}
+        done = terminated | truncated
+        # Episodic state restarts where a new episode begins: in NEXT_STEP that is the
+        # reset step (evaluated above as an invalid row, whose updates are discarded
+        # here); in SAME_STEP the step that ended the episode.
+        restart = self._prev_done if valid is not None else done
+        if restart.any():
+            self.core.reset(restart)
+        self._prev_done = done
+        self._obs = obs
+        return obs, value, terminated, truncated, _with_terms(info, parts)
+
+    def freeze(self) -> None:
+        self.core.freeze()
+
+    def unfreeze(self) -> None:
+        self.core.unfreeze()
+
+
+# -- scalarisation ------------------------------------------------------------------------
+
+
+def _check_weights(weights: Any, k: int | None) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if k is not None and w.shape != (k,):
+        raise ValueError(f"expected {k} weights, one per objective, got {w.shape[0]}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"weights must be finite and non-negative, got {w.tolist()}")
+    return w
+
+
+def _num_objectives(env: Any) -> int | None:
+    space = getattr(env, "reward_space", None)
+    return None if space is None else int(space.shape[0])
+
+
+class LinearScalarization(gym.Wrapper[Any, Any, Any, Any]):
+    """Reward = w . r for an env in vector-reward mode; the vector stays in
+    ``info["reward_vector"]``."""
+
+    def __init__(self, env: gym.Env[Any, Any], weights: Sequence[float]):
+        super().__init__(env)
+        self.weights = _check_weights(weights, _num_objectives(env))
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        vec = np.asarray(reward, dtype=np.float64)
+        return obs, float(self.weights @ vec), terminated, truncated, {**info, "reward_vector": vec}
+
+
+class ChebyshevScalarization(gym.Wrapper[Any, Any, Any, Any]):
+    """Reward = -max_k w_k |z_k - r_k| (augmented Chebyshev with ``rho`` > 0 adds
+    ``rho * Σ_k w_k (r_k - z_k)``), with ``z`` the reference (utopia) point."""
+
+    def __init__(
+        self,
+        env: gym.Env[Any, Any],
+        weights: Sequence[float],
+        reference: Sequence[float],
+        rho: float = 0.0,
+    ):
+        super().__init__(env)
+        k = _num_objectives(env)
+        self.weights = _check_weights(weights, k)
+        self.reference = np.asarray(reference, dtype=np.float64).reshape(-1)
+        if self.reference.shape != self.weights.shape:
+            raise ValueError("reference must have one value per objective, like weights")
+        if rho < 0:
+            raise ValueError(f"rho must be >= 0, got {rho}")
+        self.rho = float(rho)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        vec = np.asarray(reward, dtype=np.float64)
+        gap = self.weights * np.abs(self.reference - vec)
+        value = -float(gap.max()) + self.rho * float(self.weights @ (vec - self.reference))
+        return obs, value, terminated, truncated, {**info, "reward_vector": vec}
+
+
+# -- PettingZoo ---------------------------------------------------------------------------
+
+
+def _agent_cores(
+    reward: Term | Callable[[str], Term], agents: Sequence[str]
+) -> dict[str, RewardCore]:
+    if isinstance(reward, Term):
+        if reward.is_stateful and len(agents) > 1:
+            raise ValueError(
+                "a stateful term would be shared by every agent; pass a factory "
+                "reward=lambda agent: ... that builds one term per agent"
+            )
+        return {a: RewardCore(reward) for a in agents}
+    if callable(reward):
+        return {a: RewardCore(reward(a)) for a in agents}
+    raise TypeError("reward must be a Term or a function agent -> Term")
+
+
+class ParallelRewardWrapper(BaseParallelWrapper):
+    """A PettingZoo Parallel env whose per-agent rewards are replaced by a term
+    expression evaluated on each agent's transition. ``reward`` is one Term for
+    every agent (stateless terms) or a function ``agent -> Term``."""
+
+    def __init__(self, env: Any, reward: Term | Callable[[str], Term]):
+        super().__init__(env)
+        self.cores = _agent_cores(reward, list(env.possible_agents))
+        self._obs: dict[str, Any] = {}
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        obs, infos = self.env.reset(seed=seed, options=options)
+        self._obs = dict(obs)
+        for core in self.cores.values():
+            core.reset(None)
+        return obs, infos
+
+    def step(self, actions: dict[str, Any]) -> Any:
+        obs, rewards, terms, truncs, infos = self.env.step(actions)
+        rewards, infos = dict(rewards), {a: dict(i) for a, i in infos.items()}
+        for agent, r in list(rewards.items()):
+            t = Transitions.from_arrays(
+                _batch1(self._obs.get(agent)), _batch1(actions.get(agent)),
+                _batch1(obs.get(agent)), [float(r)], [terms.get(agent, False)],
+                [truncs.get(agent, False)], _batch1(infos.get(agent, {})),
+            )  # fmt: skip
+            value, parts = self.cores[agent](t)
+            rewards[agent] = float(value[0])
+            infos[agent] = _with_terms(
+                infos.get(agent, {}), {k: float(v[0]) for k, v in parts.items()}
+            )
+            if terms.get(agent, False) or truncs.get(agent, False):
+                self.cores[agent].reset(None)
+        self._obs.update(obs)
+        return obs, rewards, terms, truncs, infos
+
+
+class AECRewardWrapper(BaseWrapper):
+    """A PettingZoo AEC env whose rewards are replaced by a term expression.
+
+    After each ``step``, every agent with a reward in ``env.rewards`` gets a
+    transition from its observation before the step to its observation after it.
+    ``rewards`` and the cumulative rewards ``last()`` reports are the shaped ones:
+    the wrapper adds, to the env's own cumulative reward, the difference between
+    shaped and raw rewards since the agent last acted.
+    """
+
+    def __init__(self, env: Any, reward: Term | Callable[[str], Term]):
+        super().__init__(env)
+        self.cores = _agent_cores(reward, list(env.possible_agents))
+        self._delta: dict[str, float] = {}
+        self._rewards: dict[str, float] = {}
+        self._infos: dict[str, dict[str, Any]] = {}
+
+    @property
+    def rewards(self) -> dict[str, float]:
+        return {a: self._rewards.get(a, r) for a, r in self.env.rewards.items()}
+
+    @property
+    def _cumulative_rewards(self) -> dict[str, float]:
+        return {a: r + self._delta.get(a, 0.0) for a, r in self.env._cumulative_rewards.items()}
+
+    @property
+    def infos(self) -> dict[str, dict[str, Any]]:
+        return {a: {**i, **self._infos.get(a, {})} for a, i in self.env.infos.items()}
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        self.env.reset(seed=seed, options=options)
+        self._delta, self._rewards, self._infos = {}, {}, {}
+        for core in self.cores.values():
+            core.reset(None)
+
+    def observe(self, agent: str) -> Any:
+        return self.env.observe(agent)
+
+    def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        agent = self.env.agent_selection
+        obs, _, term, trunc, _ = self.env.last(observe)
+        return obs, self._cumulative_rewards[agent], term, trunc, self.infos[agent]
+
+    def step(self, action: Any) -> None:
+        acting = self.env.agent_selection
+        self._delta[acting] = 0.0  # the env zeroes the acting agent's cumulative reward
+        before = {a: self.env.observe(a) for a in self.env.agents}
+        self.env.step(action)
+        self._rewards, self._infos = {}, {}
+        for agent, r in self.env.rewards.items():
+            if agent not in before:
+                continue
+            after = self.env.observe(agent) if agent in self.env.agents else before[agent]
+            term = bool(self.env.terminations.get(agent, False))
+            trunc = bool(self.env.truncations.get(agent, False))
+            t = Transitions.from_arrays(
+                _batch1(before[agent]), _batch1(action if agent == acting else None),
+                _batch1(after), [float(r)], [term], [trunc],
+                _batch1(self.env.infos.get(agent, {})),
+            )  # fmt: skip
+            value, parts = self.cores[agent](t)
+            self._rewards[agent] = float(value[0])
+            self._delta[agent] = self._delta.get(agent, 0.0) + float(value[0]) - float(r)
+            self._infos[agent] = {
+                "reward_terms": {
+                    **self.env.infos.get(agent, {}).get("reward_terms", {}),
+                    **{k: float(v[0]) for k, v in parts.items()},
+                }
+            }
+            if term or trunc:
+                self.cores[agent].reset(None)

@@ -1,0 +1,248 @@
+"""Reward terms: algebra (with Hypothesis properties), evaluation once per node,
+naming, and the wrapper adapters (single, vector against single, PettingZoo)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import rewardgym  # noqa: F401
+from rewardgym.rewards.terms import (
+    Constant,
+    EnvReward,
+    FnTerm,
+    InfoTerm,
+    Term,
+    Transitions,
+    maximum,
+    minimum,
+    weighted_sum,
+)
+from rewardgym.rewards.wrappers import (
+    AECRewardWrapper,
+    ChebyshevScalarization,
+    LinearScalarization,
+    ParallelRewardWrapper,
+    RewardCore,
+    RewardWrapper,
+    VectorRewardWrapper,
+)
+
+floats = st.floats(-1e3, 1e3, allow_nan=False)
+
+
+def batch(rewards, next_obs=None, info=None):
+    r = np.asarray(rewards, dtype=np.float64)
+    nxt = np.zeros((len(r), 2)) if next_obs is None else np.asarray(next_obs, dtype=np.float64)
+    return Transitions.from_arrays(np.zeros_like(nxt), np.zeros(len(r)), nxt, r, info=info)
+
+
+def col(name, k):
+    return FnTerm(name, lambda t: t.next_obs[:, k])
+
+
+@given(arrays(np.float64, 5, elements=floats), arrays(np.float64, 5, elements=floats))
+def test_zero_weight_terms_change_nothing(r, x):
+    t = batch(r, np.stack([x, x], 1))
+    base = EnvReward()
+    assert np.array_equal((base + 0.0 * col("x", 0))(t), base(t))
+
+
+@given(
+    arrays(np.float64, 4, elements=floats),
+    arrays(np.float64, (4, 2), elements=floats),
+    floats,
+    floats,
+)
+def test_weighted_sum_is_linear(r, nxt, a, b):
+    t = batch(r, nxt)
+    x, y = col("x", 0), col("y", 1)
+    combined = weighted_sum({x: a, y: b})
+    np.testing.assert_allclose(combined(t), a * nxt[:, 0] + b * nxt[:, 1], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose((x - y)(t), nxt[:, 0] - nxt[:, 1])
+    np.testing.assert_allclose((2 - x)(t), 2 - nxt[:, 0])
+    np.testing.assert_allclose((x / 4)(t), nxt[:, 0] / 4)
+
+
+@given(arrays(np.float64, (6, 2), elements=floats), floats)
+def test_min_max_clip_gate(nxt, threshold):
+    t = batch(np.zeros(6), nxt)
+    x, y = col("x", 0), col("y", 1)
+    np.testing.assert_array_equal(minimum(x, y)(t), np.minimum(nxt[:, 0], nxt[:, 1]))
+    np.testing.assert_array_equal(
+        maximum(x, y, 0.0)(t), np.maximum(np.maximum(nxt[:, 0], nxt[:, 1]), 0.0)
+    )
+    np.testing.assert_array_equal(x.clip(-1, 1)(t), np.clip(nxt[:, 0], -1, 1))
+    gated = x.gate(y, threshold)(t)
+    np.testing.assert_array_equal(gated, np.where(nxt[:, 1] > threshold, nxt[:, 0], 0.0))
+
+
+def test_each_node_is_evaluated_once_per_batch():
+    calls = []
+    shared = FnTerm("shared", lambda t: calls.append(1) or t.reward * 2)
+    expr = (shared + shared.clip(0, 1) + shared.gate(shared)).named("total")
+    value, parts = expr.evaluate(batch([1.0, -1.0]))
+    assert len(calls) == 1
+    np.testing.assert_array_equal(value, [2 + 1 + 2, -2 + 0 + 0])
+    assert set(parts) == {"shared", "total"}
+
+
+def test_names_must_be_unique_and_shapes_right():
+    with pytest.raises(ValueError, match="two different terms are named 'x'"):
+        RewardCore(col("x", 0) + col("x", 1))
+    bad = FnTerm("bad", lambda t: np.zeros(3))
+    with pytest.raises(ValueError, match=r"term 'bad' returned shape \(3,\)"):
+        bad(batch([1.0, 2.0]))
+    with pytest.raises(ValueError, match="non-empty string"):
+        FnTerm("", lambda t: t.reward)
+    with pytest.raises(TypeError, match="multiply by numbers"):
+        col("x", 0) * col("y", 1)
+    with pytest.raises(ValueError, match="reversed"):
+        col("x", 0).clip(1, 0)
+    with pytest.raises(ValueError, match="exactly one of"):
+        RewardCore()
+    assert np.array_equal(Constant(3.0)(batch([0.0, 0.0])), [3.0, 3.0])
+
+
+def test_info_terms_read_env_components():
+    t = batch([0.0, 0.0], info={"reward_terms": {"forward": np.array([1.0, 2.0])}})
+    np.testing.assert_array_equal(InfoTerm("forward")(t), [1.0, 2.0])
+    with pytest.raises(LookupError, match="has no 'alive'"):
+        InfoTerm("alive")(t)
+
+
+class Counter(Term):
+    """A stateful term: how many steps each env has taken this episode."""
+
+    stateful = True
+
+    def __init__(self, n):
+        super().__init__("count")
+        self.n = np.zeros(n)
+
+    def compute(self, t, values):
+        if self.training:
+            self.n += 1
+        return self.n.copy()
+
+    def reset(self, mask=None):
+        if mask is None:
+            self.n[:] = 0
+        else:
+            self.n[mask] = 0
+
+
+def test_single_env_wrapper_logs_terms_and_resets_state():
+    counter = Counter(1)
+    env = RewardWrapper(gym.make("rewardgym/CartPole-v1"), EnvReward() + 0.5 * counter)
+    env.reset(seed=0)
+    rewards = [env.step(0)[1] for _ in range(3)]
+    assert rewards == [1.5, 2.0, 2.5]
+    _, _, _, _, info = env.step(0)
+    assert info["reward_terms"] == {"env": 1.0, "count": 4.0}
+    env.reset(seed=1)
+    assert env.step(0)[1] == 1.5
+    env.freeze()
+    assert env.step(0)[1] == 1.5 and counter.n[0] == 1
+    with pytest.raises(gym.error.ResetNeeded):
+        RewardWrapper(gym.make("rewardgym/CartPole-v1"), EnvReward()).step(0)
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_wrapper_matches_single_wrappers(mode):
+    """The batched adapter gives each env what the single-env adapter gives it."""
+    n = 6
+
+    def expr(num):
+        speed = FnTerm("speed", lambda t: np.abs(t.next_obs[:, 1]) - np.abs(t.obs[:, 1]))
+        return EnvReward() + 2.0 * speed + 0.1 * Counter(num)
+
+    kw = {"max_episode_steps": 15}
+    venv = VectorRewardWrapper(
+        gym.make_vec(
+            "rewardgym/CartPole-v1",
+            num_envs=n,
+            vectorization_mode="vector_entry_point",
+            autoreset_mode=mode,
+            **kw,
+        ),
+        expr(n),
+    )
+    singles = [RewardWrapper(gym.make("rewardgym/CartPole-v1", **kw), expr(1)) for _ in range(n)]
+
+    def sync(i):
+        singles[i].reset(seed=i)
+        singles[i].unwrapped.state = venv.unwrapped.state[i]
+        singles[i]._obs = venv.unwrapped.state[i].astype(np.float32)
+
+    venv.reset(seed=0)
+    for i in range(n):
+        sync(i)
+    rng = np.random.default_rng(0)
+    prev_done = np.zeros(n, bool)
+    for _ in range(60):
+        actions = rng.integers(0, 2, n)
+        _, rew, term, trunc, info = venv.step(actions)
+        for i in range(n):
+            if mode == AutoresetMode.NEXT_STEP and prev_done[i]:
+                assert rew[i] == 0.0 and info["reward_terms"]["speed"][i] == 0.0
+                sync(i)
+                continue
+            _, s_rew, s_term, s_trunc, s_info = singles[i].step(int(actions[i]))
+            assert rew[i] == pytest.approx(s_rew, abs=1e-12)
+            assert info["reward_terms"]["count"][i] == s_info["reward_terms"]["count"]
+            if mode == AutoresetMode.SAME_STEP and (s_term or s_trunc):
+                sync(i)
+        prev_done = term | trunc
+
+
+def test_vector_reward_mode_and_scalarization():
+    up = FnTerm("upright", lambda t: np.cos(t.next_obs[:, 2]))
+    centre = FnTerm("centre", lambda t: -np.abs(t.next_obs[:, 0]))
+    env = RewardWrapper(gym.make("rewardgym/CartPole-v1"), objectives=[EnvReward(), up, centre])
+    assert env.reward_space.shape == (3,)
+    env.reset(seed=0)
+    _, vec, _, _, info = env.step(1)
+    assert vec.shape == (3,) and vec[0] == 1.0
+    lin = LinearScalarization(env, [1.0, 0.5, 2.0])
+    lin.reset(seed=0)
+    _, r, _, _, info = lin.step(1)
+    assert r == pytest.approx(float(np.array([1.0, 0.5, 2.0]) @ info["reward_vector"]))
+    cheb = ChebyshevScalarization(env, [1.0, 1.0, 1.0], reference=[1.0, 1.0, 0.0])
+    cheb.reset(seed=0)
+    _, r, _, _, info = cheb.step(1)
+    assert r == pytest.approx(-np.max(np.abs(np.array([1.0, 1.0, 0.0]) - info["reward_vector"])))
+    with pytest.raises(ValueError, match="expected 3 weights"):
+        LinearScalarization(env, [1.0, 2.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        LinearScalarization(env, [1.0, -2.0, 0.0])
+    with pytest.raises(ValueError, match="needs a name"):
+        RewardCore(objectives=[EnvReward() + up])
+
+
+def test_parallel_and_aec_wrappers_pass_the_pettingzoo_api_tests():
+    import pz_tiny
+    from pettingzoo.test import api_test, parallel_api_test
+
+    bonus = FnTerm("bonus", lambda t: t.next_obs[:, 0] * 0.1)
+    par = ParallelRewardWrapper(pz_tiny.parallel_env(), EnvReward() + bonus)
+    parallel_api_test(par, num_cycles=50)
+    par.reset(seed=0)
+    _, rewards, _, _, infos = par.step({"player_0": 2, "player_1": 0})
+    assert rewards["player_0"] == pytest.approx(1.0 + 0.1)
+    assert infos["player_0"]["reward_terms"] == {"env": 1.0, "bonus": pytest.approx(0.1)}
+
+    aec = AECRewardWrapper(pz_tiny.env(), lambda agent: EnvReward() + bonus)
+    api_test(aec, num_cycles=50)
+    aec.reset(seed=0)
+    aec.step(2)  # player_0; rewards arrive when the round completes
+    aec.step(0)
+    assert aec.rewards["player_0"] == pytest.approx(1.1)
+    assert aec.last()[1] == pytest.approx(1.1)  # player_0's turn again: its cumulative reward
+    with pytest.raises(ValueError, match="pass a factory"):
+        ParallelRewardWrapper(pz_tiny.parallel_env(), Counter(1))
