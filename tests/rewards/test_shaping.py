@@ -9,7 +9,13 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import rewardgym  # noqa: F401
-from rewardgym.rewards.shaping import PotentialShaping, VectorPotentialShaping
+from rewardgym.rewards.shaping import (
+    PotentialShaping,
+    Shaping,
+    VectorPotentialShaping,
+    check_gamma,
+    shaping_table,
+)
 
 
 def _episode(env, seed, policy):
@@ -89,11 +95,15 @@ def test_vector_shaping_matches_single_env_shaping(mode):
         PotentialShaping(gym.make("rewardgym/CartPole-v1", max_episode_steps=30), "upright", gamma)
         for _ in range(n)
     ]
+
+    def sync(i):
+        singles[i].reset(seed=i)
+        singles[i].unwrapped.state = venv.unwrapped.state[i]
+        singles[i]._obs = venv.unwrapped.state[i].astype(np.float32)
+
     venv.reset(seed=0)
-    for i, s in enumerate(singles):
-        s.reset(seed=i)
-        s.unwrapped.state = venv.unwrapped.state[i]
-        s._phi = float(s.potential(venv.unwrapped.state[i].astype(np.float32)))
+    for i in range(n):
+        sync(i)
     rng = np.random.default_rng(0)
     prev_done = np.zeros(n, bool)
     for _ in range(120):
@@ -102,14 +112,101 @@ def test_vector_shaping_matches_single_env_shaping(mode):
         for i, s in enumerate(singles):
             if mode == AutoresetMode.NEXT_STEP and prev_done[i]:
                 assert info["reward_terms"]["shaping/upright"][i] == 0.0
-                s.reset(seed=1)
-                s.unwrapped.state = venv.unwrapped.state[i]
-                s._phi = float(s.potential(venv.unwrapped.state[i].astype(np.float32)))
+                sync(i)
                 continue
-            _, s_rew, s_term, s_trunc, _s_info = s.step(int(actions[i]))
+            _, s_rew, s_term, s_trunc, _ = s.step(int(actions[i]))
             assert rew[i] == pytest.approx(s_rew, abs=1e-12)
-            if (s_term or s_trunc) and mode == AutoresetMode.SAME_STEP:
-                s.reset(seed=1)
-                s.unwrapped.state = venv.unwrapped.state[i]
-                s._phi = float(s.potential(venv.unwrapped.state[i].astype(np.float32)))
+            if mode == AutoresetMode.SAME_STEP and (s_term or s_trunc):
+                sync(i)
         prev_done = term | trunc
+
+
+def _optimal_policy(p, r, gamma, iters=3000):
+    """Value iteration on P[s, a, s'], R[s, a, s']; terminal states absorb with 0."""
+    q = np.zeros(p.shape[:2])
+    for _ in range(iters):
+        v = q.max(axis=1)
+        q = (p * (r + gamma * v[None, None, :])).sum(axis=2)
+    return q.argmax(axis=1), q
+
+
+def _random_mdp(rng, n_states=6, n_actions=3, terminal_state=True):
+    p = rng.dirichlet(np.ones(n_states) * 0.3, size=(n_states, n_actions))
+    r = rng.normal(size=(n_states, n_actions, n_states))
+    terminal = np.zeros(n_states, bool)
+    if terminal_state:
+        terminal[-1] = True
+        p[-1] = 0.0
+        p[-1, :, -1] = 1.0  # absorbing, zero reward
+        r[-1] = 0.0
+    return p, r, terminal
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.9, 0.99])
+def test_shaping_with_the_learners_gamma_keeps_the_optimal_policy(gamma):
+    rng = np.random.default_rng(int(gamma * 100))
+    for _ in range(20):
+        p, r, terminal = _random_mdp(rng)
+        phi = rng.normal(scale=5.0, size=p.shape[0])
+        shaped = r + shaping_table(phi, gamma, terminal)
+        shaped[terminal] = 0.0  # nothing happens inside the absorbing state
+        pi, q = _optimal_policy(p, r, gamma)
+        pi_s, q_s = _optimal_policy(p, shaped, gamma)
+        live = ~terminal
+        assert np.array_equal(pi[live], pi_s[live])
+        # Ng et al.: Q_shaped(s, a) = Q(s, a) - Phi(s)
+        np.testing.assert_allclose(q_s[live], q[live] - phi[live, None], atol=1e-6)
+
+
+def test_wrong_gamma_or_terminal_potential_changes_the_optimal_policy():
+    """The invariance needs both conditions: the test can fail."""
+    rng = np.random.default_rng(7)
+    changed_gamma = changed_terminal = 0
+    for _ in range(40):
+        p, r, terminal = _random_mdp(rng)
+        phi = rng.normal(scale=5.0, size=p.shape[0])
+        pi, _ = _optimal_policy(p, r, 0.9)
+        wrong_gamma = r + shaping_table(phi, 0.5, terminal)
+        wrong_gamma[terminal] = 0.0
+        changed_gamma += not np.array_equal(pi[:-1], _optimal_policy(p, wrong_gamma, 0.9)[0][:-1])
+        no_terminal_rule = r + shaping_table(phi, 0.9, None)  # Phi(terminal) != 0
+        no_terminal_rule[terminal] = 0.0
+        changed_terminal += not np.array_equal(
+            pi[:-1], _optimal_policy(p, no_terminal_rule, 0.9)[0][:-1]
+        )
+    assert changed_gamma > 0 and changed_terminal > 0
+
+
+def test_check_gamma_against_the_learner():
+    class Learner:
+        gamma = 0.99
+
+    env = PotentialShaping(gym.make("rewardgym/CartPole-v1"), "upright", gamma=0.99)
+    check_gamma(env, Learner())
+    check_gamma(gym.wrappers.RecordEpisodeStatistics(env), 0.99)
+    with pytest.raises(
+        ValueError, match="uses gamma=0.99 but the learner discounts with gamma=0.9"
+    ):
+        check_gamma(env, 0.9)
+
+
+def test_check_gamma_reads_an_sb3_model():
+    from stable_baselines3 import PPO
+
+    env = PotentialShaping(gym.make("rewardgym/CartPole-v1"), "upright", gamma=0.95)
+    model = PPO("MlpPolicy", env, gamma=0.99, n_steps=64, batch_size=64, device="cpu")
+    with pytest.raises(ValueError, match="learner discounts with gamma=0.99"):
+        check_gamma(env, model)
+
+
+def test_shaping_term_combines_with_other_terms():
+    from rewardgym.rewards.terms import EnvReward, Transitions
+
+    term = Shaping(lambda o: o[..., 0], gamma=1.0, name="f")
+    expr = EnvReward() + 2.0 * term
+    t = Transitions.from_arrays(
+        np.zeros((2, 1)), np.zeros(2), np.ones((2, 1)), [1.0, 1.0], [False, True]
+    )
+    value, parts = expr.evaluate(t)
+    np.testing.assert_allclose(parts["f"], [1.0, 0.0])
+    np.testing.assert_allclose(value, [3.0, 1.0])
