@@ -185,7 +185,7 @@ def test_check_gamma_against_the_learner():
     check_gamma(env, Learner())
     check_gamma(gym.wrappers.RecordEpisodeStatistics(env), 0.99)
     with pytest.raises(
-        ValueError, match="uses gamma=0.99 but the learner discounts with gamma=0.9"
+        ValueError, match=r"uses gamma=0\.99 but the learner discounts with gamma=0\.9;"
     ):
         check_gamma(env, 0.9)
 
@@ -195,7 +195,7 @@ def test_check_gamma_reads_an_sb3_model():
 
     env = PotentialShaping(gym.make("rewardgym/CartPole-v1"), "upright", gamma=0.95)
     model = PPO("MlpPolicy", env, gamma=0.99, n_steps=64, batch_size=64, device="cpu")
-    with pytest.raises(ValueError, match="learner discounts with gamma=0.99"):
+    with pytest.raises(ValueError, match=r"learner discounts with gamma=0\.99"):
         check_gamma(env, model)
 
 
