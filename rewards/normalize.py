@@ -67,11 +67,13 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
+
+from .terms import Term, Transitions
 
 __all__ = [
     "GroupNormalizer",
@@ -731,3 +733,111 @@ def calibrate_process_rewards(
     out = cast(FloatArray, (gap * budget / n) * q)
     out[-1] += success_reward if outcome > success_threshold else failure_reward
     return out
+
+
+# -- as reward terms ------------------------------------------------------------------------
+
+
+class NormalizedReturn(Term):
+    """``term`` divided by the running std of its discounted return (a
+    :class:`ReturnNormalizer`), inside a reward expression.
+
+    The autoreset convention follows the batches (``Transitions.autoreset``) unless
+    ``autoreset_mode`` is given. ``freeze()`` stops the statistics (evaluation).
+
+    >>> import gymnasium as gym, rewardgym
+    >>> from rewardgym.rewards.terms import EnvReward
+    >>> from rewardgym.rewards.wrappers import RewardWrapper
+    >>> env = RewardWrapper(gym.make("rewardgym/CartPole-v1"),
+    ...                     NormalizedReturn(EnvReward(), gamma=0.99, name="env_normalized"))
+    >>> _ = env.reset(seed=0)
+    >>> sorted(env.step(0)[4]["reward_terms"])
+    ['env', 'env_normalized']
+    """
+
+    stateful = True
+
+    def __init__(
+        self,
+        term: Term,
+        gamma: float = 0.99,
+        *,
+        convention: Convention = "gymnasium",
+        clip: float | str | None = "auto",
+        epsilon: float = 1e-8,
+        autoreset_mode: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.children = (term,)
+        self._kwargs: dict[str, Any] = {
+            "gamma": gamma,
+            "epsilon": epsilon,
+            "clip": clip,
+            "convention": convention,
+        }
+        ReturnNormalizer(**self._kwargs)  # validate the arguments now
+        self._mode = autoreset_mode
+        self.normalizer: ReturnNormalizer | None = None
+
+    def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
+        if self.normalizer is None:
+            self.normalizer = ReturnNormalizer(
+                **self._kwargs, autoreset_mode=self._mode or t.autoreset
+            )
+            if not self.training:
+                self.normalizer.freeze()
+        return self.normalizer(values(self.children[0]), t.terminated, t.truncated)
+
+    def freeze(self) -> Term:
+        super().freeze()
+        if self.normalizer is not None:
+            self.normalizer.freeze()
+        return self
+
+    def unfreeze(self) -> Term:
+        super().unfreeze()
+        if self.normalizer is not None:
+            self.normalizer.unfreeze()
+        return self
+
+    def _own_stats(self) -> dict[str, float]:
+        if self.normalizer is None:
+            return {}
+        return {"return_std": float(self.normalizer.std)}
+
+
+class ZScore(Term):
+    """``term`` standardised by its running mean and std (:class:`RunningZScore`);
+    rows that are not transitions (``Transitions.valid``) do not update it."""
+
+    stateful = True
+
+    def __init__(
+        self,
+        term: Term,
+        *,
+        epsilon: float = 1e-8,
+        clip: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.children = (term,)
+        self.zscore = RunningZScore(epsilon=epsilon, clip=clip)
+
+    def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
+        return self.zscore(values(self.children[0]), mask=t.valid)
+
+    def freeze(self) -> Term:
+        super().freeze()
+        self.zscore.freeze()
+        return self
+
+    def unfreeze(self) -> Term:
+        super().unfreeze()
+        self.zscore.unfreeze()
+        return self
+
+    def _own_stats(self) -> dict[str, float]:
+        rms = self.zscore.rms
+        return {"mean": float(np.mean(rms.mean)), "std": float(np.sqrt(np.mean(rms.var)))}

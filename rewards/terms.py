@@ -60,6 +60,7 @@ class Transitions:
     batch, as a Gymnasium vector env returns it. ``valid`` marks real transitions:
     a NEXT_STEP vector env's reset step (the obs after an episode's end is the new
     start, not a successor) is not one; wrappers give such rows reward 0.
+    ``autoreset`` says which convention produced the batch.
     """
 
     obs: Any
@@ -70,6 +71,9 @@ class Transitions:
     truncated: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
     valid: np.ndarray | None = None
+    #: How the source env restarts episodes: ``"none"`` (a single env, reset by the
+    #: caller), ``"next_step"`` or ``"same_step"`` (Gymnasium vector autoreset).
+    autoreset: str = "none"
 
     @property
     def batch_size(self) -> int:

@@ -234,6 +234,7 @@ class VectorRewardWrapper(VectorWrapper):
         t = Transitions(
             self._obs, actions, next_obs, np.asarray(reward, dtype=np.float64), terminated,
             truncated, info, valid,
+            "next_step" if self.autoreset_mode == AutoresetMode.NEXT_STEP else "same_step",
         )  # fmt: skip
         value, parts = self.core(t)
         if valid is not None and not valid.all():

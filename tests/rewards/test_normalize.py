@@ -663,3 +663,64 @@ def test_correct_outcome_always_outscores_wrong_outcome(
     assert a.shape == (len(good),) and b.shape == (len(bad),)
     assert np.isfinite(a).all() and np.isfinite(b).all()
     assert float(np.sum(a)) > float(np.sum(b))
+
+
+# -- the normalisers as reward terms --------------------------------------------------------
+
+
+def test_normalized_return_term_equals_the_normalizer_on_the_wrapped_stream():
+    """The term adapter feeds the expression's values to a ReturnNormalizer (whose
+    equality with Gymnasium's and SB3's wrappers is tested above)."""
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401
+    from rewardgym.rewards.normalize import NormalizedReturn
+    from rewardgym.rewards.terms import EnvReward, FnTerm
+    from rewardgym.rewards.wrappers import RewardWrapper, VectorRewardWrapper
+
+    noisy = EnvReward() + FnTerm("x", lambda t: 3.0 * t.next_obs[:, 0])
+    mine = RewardWrapper(
+        gym.make("rewardgym/CartPole-v1"), NormalizedReturn(noisy, gamma=0.9, name="norm")
+    )
+    reference = ReturnNormalizer(gamma=0.9)
+    mine.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        _, r_mine, term, trunc, info = mine.step(int(rng.integers(2)))
+        raw = info["reward_terms"]["env"] + info["reward_terms"]["x"]
+        (expected,) = reference(np.array([raw]), np.array([term]), np.array([trunc]))
+        assert r_mine == pytest.approx(expected, rel=1e-12)
+        assert info["reward_terms"]["norm"] == r_mine
+        if term or trunc:
+            mine.reset(seed=int(rng.integers(1000)))
+
+    venv = VectorRewardWrapper(
+        gym.make_vec("rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point"),
+        NormalizedReturn(EnvReward(), gamma=0.99),
+    )
+    venv.reset(seed=0)
+    for _ in range(50):
+        _, rew, *_ = venv.step(np.ones(4, dtype=np.int64))
+        assert np.isfinite(rew).all()
+    assert venv.core.reward.normalizer.autoreset_mode == "next_step"
+    venv.freeze()
+    std = venv.core.stats()["NormalizedReturn/return_std"]
+    venv.step(np.ones(4, dtype=np.int64))
+    assert venv.core.stats()["NormalizedReturn/return_std"] == std
+
+
+def test_zscore_term_ignores_rows_that_are_not_transitions():
+    from rewardgym.rewards.normalize import ZScore
+    from rewardgym.rewards.terms import EnvReward, Transitions
+
+    z = ZScore(EnvReward())
+    t = Transitions.from_arrays(
+        np.zeros((3, 1)),
+        np.zeros(3),
+        np.zeros((3, 1)),
+        [1.0, 3.0, 1000.0],
+        valid=[True, True, False],
+    )
+    z(t)
+    stats = z.stats()
+    assert stats["ZScore/mean"] == pytest.approx(2.0)
