@@ -148,8 +148,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
+from .terms import Term, Transitions
+
 __all__ = [
     "RewardFunc",
+    "VerifiableTerm",
     "bfcl_match",
     "exact_match",
     "extract_number",
@@ -870,3 +875,47 @@ def trl_format_reward(pattern: str | re.Pattern[str], name: str = "format_reward
         return format_reward(text, regex)
 
     return _make(name, [], score)
+
+
+class VerifiableTerm(Term):
+    """A verifiable check as a reward term: ``fn(completion, gold)`` for every row,
+    reading both from the step's ``info`` (``info[completion_key]``,
+    ``info[gold_key]``, one entry per env in a vector batch).
+
+    >>> import numpy as np
+    >>> from rewardgym.rewards.terms import Transitions
+    >>> term = VerifiableTerm("answer", numeric_match)
+    >>> t = Transitions.from_arrays(np.zeros(2), np.zeros(2), np.zeros(2), [0.0, 0.0],
+    ...     info={"completion": np.array(["it is 42", "41"], dtype=object),
+    ...           "gold": np.array(["42", "42"], dtype=object)})
+    >>> term(t).tolist()
+    [1.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[[str, Any], float],
+        completion_key: str = "completion",
+        gold_key: str = "gold",
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"VerifiableTerm {name!r}: fn must be callable")
+        super().__init__(name)
+        self.fn = fn
+        self.completion_key = completion_key
+        self.gold_key = gold_key
+
+    def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
+        for key in (self.completion_key, self.gold_key):
+            if key not in t.info:
+                raise LookupError(
+                    f"{self.label}: info has no {key!r} (it has {sorted(t.info)}); set "
+                    "completion_key/gold_key to the fields the env reports"
+                )
+        completions = np.asarray(t.info[self.completion_key], dtype=object).reshape(-1)
+        golds = np.asarray(t.info[self.gold_key], dtype=object).reshape(-1)
+        return np.array(
+            [float(self.fn(str(c), g)) for c, g in zip(completions, golds, strict=True)],
+            dtype=np.float64,
+        )
