@@ -131,6 +131,16 @@ def _batch1(x: Any) -> Any:
     return arr[None]
 
 
+def _snapshot(obs: Any) -> Any:
+    """A copy of a batch of observations: vector envs may return buffers they
+    overwrite on the next step (``copy=False``)."""
+    if isinstance(obs, dict):
+        return {k: _snapshot(v) for k, v in obs.items()}
+    if isinstance(obs, tuple):
+        return tuple(_snapshot(v) for v in obs)
+    return np.array(obs, copy=True)
+
+
 def _reward_space(core: RewardCore) -> gym.spaces.Box:
     return gym.spaces.Box(-np.inf, np.inf, shape=(core.num_objectives,), dtype=np.float64)
 
@@ -212,7 +222,7 @@ class VectorRewardWrapper(VectorWrapper):
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(**kwargs)
-        self._obs = obs
+        self._obs = _snapshot(obs)
         self._prev_done[:] = False
         self.core.reset(None)
         return obs, info
@@ -248,7 +258,7 @@ class VectorRewardWrapper(VectorWrapper):
         if restart.any():
             self.core.reset(restart)
         self._prev_done = done
-        self._obs = obs
+        self._obs = _snapshot(obs)
         return obs, value, terminated, truncated, _with_terms(info, parts)
 
     def freeze(self) -> None:

@@ -246,3 +246,24 @@ def test_parallel_and_aec_wrappers_pass_the_pettingzoo_api_tests():
     assert aec.last()[1] == pytest.approx(1.1)  # player_0's turn again: its cumulative reward
     with pytest.raises(ValueError, match="pass a factory"):
         ParallelRewardWrapper(pz_tiny.parallel_env(), Counter(1))
+
+
+def test_vector_wrapper_keeps_its_own_copy_of_reused_observation_buffers():
+    """With copy=False the env overwrites its observation buffer every step; the
+    wrapper's s must still be the previous step's observation."""
+    delta = FnTerm("dx", lambda t: t.next_obs[:, 0] - t.obs[:, 0])
+    outs = []
+    for copy in (True, False):
+        venv = VectorRewardWrapper(
+            gym.make_vec(
+                "rewardgym/CartPole-v1",
+                num_envs=3,
+                vectorization_mode="vector_entry_point",
+                copy=copy,
+            ),
+            delta,
+        )
+        venv.reset(seed=0)
+        outs.append([venv.step(np.ones(3, dtype=np.int64))[1].copy() for _ in range(5)])
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert np.abs(outs[0][-1]).max() > 0
