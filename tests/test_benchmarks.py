@@ -51,3 +51,21 @@ def test_cuda_benchmark_runs_in_the_simulator(tmp_path: Path) -> None:
     for key in ("env", "env (validated)", "bare kernel", "fraction of bandwidth floor"):
         assert row[key] > 0, key
     assert data["bytes_per_step"] == 116
+
+
+def test_rewards_overhead_benchmark_runs(tmp_path: Path) -> None:
+    script = SCRIPT.with_name("rewards_overhead.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--num-envs", "32", "--windows", "1", "--seconds", "0.05",
+         "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    data = json.loads((tmp_path / "rewards_overhead.json").read_text())
+    row = data["rows"]["32"]
+    assert set(row) == {"bare", "+ logging", "+ shaping", "+ shaping + normalization", "full stack"}
+    assert row["bare"]["ratio_to_bare"] == 1.0
+    assert data["full_stack_ratio"]["n"] == 32 and "met" in data["full_stack_ratio"]
+    assert (tmp_path / "rewards_overhead.png").stat().st_size > 0

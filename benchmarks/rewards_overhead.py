@@ -1,0 +1,164 @@
+"""Cost of a reward-wrapper stack on a fast vector env.
+
+CartPole with N envs on the Numba CPU kernel, stepped with random actions, in one
+run side by side:
+
+* ``bare``: the vector env alone;
+* ``+ logging``: ``VectorRewardWrapper`` with the env reward only (the wrapper core
+  and ``info["reward_terms"]`` logging);
+* ``+ shaping``: plus potential-based shaping (``upright``);
+* ``+ shaping + normalization``: the shaped reward through a return normaliser;
+* ``full stack``: shaping + a count bonus (SimHash, global x episodic) + return
+  normalisation + term logging — the stack the target (<= 1.5x bare) is about.
+
+Timing: warm-up, then the best and the median of several windows. Writes
+``rewards_overhead.json`` and ``rewards_overhead.png`` under ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numba
+import numpy as np
+
+import rewardgym  # noqa: F401  (registers the envs)
+from rewardgym.envs.control.cartpole import upright
+from rewardgym.rewards.exploration import Bonus, CountBonus, SimHash
+from rewardgym.rewards.normalize import NormalizedReturn
+from rewardgym.rewards.shaping import Shaping
+from rewardgym.rewards.terms import EnvReward, Term
+from rewardgym.rewards.wrappers import VectorRewardWrapper
+
+TARGET_RATIO = 1.5
+
+
+def stacks(n: int) -> dict[str, Callable[[], Term] | None]:
+    """Name -> factory of the reward expression (None: the bare env)."""
+    return {
+        "bare": None,
+        "+ logging": lambda: EnvReward(),
+        "+ shaping": lambda: EnvReward() + Shaping(upright, 0.99),
+        "+ shaping + normalization": lambda: NormalizedReturn(
+            EnvReward() + Shaping(upright, 0.99), gamma=0.99, name="total"
+        ),
+        "full stack": lambda: NormalizedReturn(
+            EnvReward()
+            + Shaping(upright, 0.99)
+            + 0.01 * Bonus(CountBonus(n, "product", hasher=SimHash(4, bits=32)), name="count"),
+            gamma=0.99,
+            name="total",
+        ),
+    }
+
+
+def make(n: int, expr: Callable[[], Term] | None) -> Any:
+    env = gym.make_vec("rewardgym/CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+    return env if expr is None else VectorRewardWrapper(env, expr())
+
+
+def time_windows(env: Any, actions: list[np.ndarray], windows: int, seconds: float) -> list[float]:
+    """Seconds per step in each of ``windows`` windows of at least ``seconds``."""
+    env.reset(seed=0)
+    env.step(actions[0])
+    out = []
+    for _ in range(windows):
+        steps, start = 0, time.perf_counter()
+        while True:
+            env.step(actions[steps % len(actions)])
+            steps += 1
+            if time.perf_counter() - start >= seconds:
+                break
+        out.append((time.perf_counter() - start) / steps)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--num-envs", type=int, nargs="+", default=[1024, 8192])
+    parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=0.5)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+
+    results: dict[str, Any] = {
+        "benchmark": "rewards_overhead",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "numba_threads": numba.get_num_threads(),
+        "target": f"full stack <= {TARGET_RATIO}x bare at N=8192",
+        "rows": {},
+    }
+    for n in args.num_envs:
+        rng = np.random.default_rng(0)
+        actions = [rng.integers(0, 2, n).astype(np.int64) for _ in range(8)]
+        envs = {name: make(n, expr) for name, expr in stacks(n).items()}
+        per: dict[str, list[float]] = {name: [] for name in envs}
+        for _ in range(args.windows):  # interleave so background load hits all alike
+            for name, env in envs.items():
+                per[name] += time_windows(env, actions, 1, args.seconds)
+        bare = min(per["bare"])
+        row = {}
+        for name, times in per.items():
+            row[name] = {
+                "best_us_per_step": min(times) * 1e6,
+                "median_us_per_step": statistics.median(times) * 1e6,
+                "ratio_to_bare": min(times) / bare,
+            }
+        results["rows"][str(n)] = row
+        for env in envs.values():
+            env.close()
+
+    key = "8192" if "8192" in results["rows"] else str(args.num_envs[-1])
+    ratio = results["rows"][key]["full stack"]["ratio_to_bare"]
+    results["full_stack_ratio"] = {"n": int(key), "value": ratio, "target": TARGET_RATIO}
+    results["full_stack_ratio"]["met"] = ratio <= TARGET_RATIO
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rewards_overhead.json").write_text(json.dumps(results, indent=2) + "\n")
+    for n, row in results["rows"].items():
+        print(f"N={n}")
+        for name, r in row.items():
+            print(
+                f"  {name:<28} {r['best_us_per_step']:9.1f} us/step "
+                f"(median {r['median_us_per_step']:9.1f})  x{r['ratio_to_bare']:.2f}"
+            )
+    met = "met" if results["full_stack_ratio"]["met"] else "MISSED"
+    print(f"full stack / bare at N={key}: {ratio:.2f} (target <= {TARGET_RATIO}: {met})")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    names = list(next(iter(results["rows"].values())))
+    width = 0.8 / len(results["rows"])
+    for k, (n, row) in enumerate(results["rows"].items()):
+        xs = np.arange(len(names)) + k * width
+        ax.bar(xs, [row[name]["ratio_to_bare"] for name in names], width, label=f"N={n}")
+    ax.axhline(TARGET_RATIO, color="grey", linestyle="--", label=f"target {TARGET_RATIO}x")
+    ax.set_xticks(np.arange(len(names)) + width * (len(results["rows"]) - 1) / 2)
+    ax.set_xticklabels(names, rotation=15)
+    ax.set_yscale("log")
+    ax.set_ylabel("time per step / bare env")
+    ax.set_title("rewardgym reward-wrapper overhead, CartPole vector env")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "rewards_overhead.png", dpi=120)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
