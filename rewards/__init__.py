@@ -46,6 +46,7 @@ _EXPORTS = {
     "grpo_advantages": "normalize",
     "gdpo_advantages": "normalize",
     "GroupNormalizer": "normalize",
+    "GroupAdvantages": "normalize",
     "calibrate_process_rewards": "normalize",
     # combination
     "LogSigmoid": "combine",

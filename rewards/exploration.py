@@ -52,17 +52,18 @@ other in env order 0..B-1. If envs 0 and 1 both reach a never-seen ``s'`` in the
 env 0 sees ``N_global = 1`` (bonus 1) and env 1 sees ``N_global = 2`` (bonus 1/sqrt(2)).
 Episodic counts are per env, so they have no such interaction.
 
-Complexity: counts live in a vectorised open-addressing hash table (linear probing, load at
-most 1/2, exact keys of w 8-byte words, a 64-bit splitmix hash). A step hashes the B keys
-(O(B w)) and probes the table for all of them at once, 8 slots per key and round (expected
-O(B w) work in one or two rounds); equal keys of a batch share a slot, and the in-batch
-order comes from a stable argsort of the slots (O(B log B)). Everything is numpy: the only
-Python loops run over the words of a key and over probe rounds, never over envs or keys.
-Growing the table rehashes the live entries, O(1) amortised per new key; episodic entries of
-finished episodes are dropped then, so memory follows the number of global keys plus the
-distinct keys of the running episodes. (A frozen global look-up groups equal keys with
-``np.unique(axis=0)`` instead, O(B log B w).) On one CPU core, B = 64 costs about 0.1 ms per
-step for one table (``"global"`` or ``"episodic"``) and 0.25 ms for ``"product"``.
+Complexity: counts live in an open-addressing hash table (linear probing, load at most
+1/2, exact keys of w 8-byte words, a 64-bit splitmix hash). A step hashes and probes the B
+keys one after the other in env order in a compiled Numba kernel (expected O(B w)), which
+gives the in-batch order for free: a key's count is incremented on each visit. Growing the
+table rehashes the live entries, O(1) amortised per new key; episodic entries of finished
+episodes are dropped then, so memory follows the number of global keys plus the distinct
+keys of the running episodes. (A frozen global look-up groups equal keys with
+``np.unique(axis=0)`` instead, O(B log B w).) The vectorised NumPy probing of the first
+version is kept as the reference (``_CountTable(reference=True)``). ``"product"`` with
+``SimHash(4, bits=32)`` on CartPole observations, one CPU core, per call: B = 64 0.21 ms ->
+0.04 ms, B = 1024 1.1 ms -> 0.16 ms, B = 8192 7.2 ms -> 1.2 ms while the tables grow and
+0.45 ms once they stop (0.27 ms of it SimHash's matmul and packbits).
 
 **Random Network Distillation** (:class:`RNDBonus`), Burda et al. 2018, "Exploration by
 Random Network Distillation": a fixed, randomly initialised target network ``f`` and a
@@ -103,11 +104,13 @@ torch is imported only when an :class:`RNDBonus` or :class:`E3BBonus` is built.
 from __future__ import annotations
 
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from .terms import Term, Transitions
@@ -302,6 +305,78 @@ def _hash_rows(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return h
 
 
+def _cache_enabled() -> bool:
+    """``cache=True`` needs a writable ``__pycache__`` next to this file or under
+    ``NUMBA_CACHE_DIR`` (or the user-wide cache); Numba raises at import otherwise."""
+    if os.environ.get("REWARDGYM_NUMBA_CACHE", "1") == "0":
+        return False
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True
+    here = os.path.dirname(os.path.abspath(__file__))
+    pycache = os.path.join(here, "__pycache__")
+    if os.access(pycache if os.path.isdir(pycache) else here, os.W_OK):
+        return True
+    home_cache = os.path.join(os.path.expanduser("~"), ".cache")
+    probe = home_cache if os.path.isdir(home_cache) else os.path.expanduser("~")
+    return os.access(probe, os.W_OK)
+
+
+_CACHE = _cache_enabled()
+_U27, _U30, _U31 = np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_hash_row(keys: Any, i: int) -> Any:  # pragma: no cover - compiled
+    """:func:`_hash_rows` of row ``i``."""
+    h = _GOLDEN
+    for j in range(keys.shape[1]):
+        h = h ^ keys[i, j]
+        h = (h ^ (h >> _U30)) * _MIX1
+        h = (h ^ (h >> _U27)) * _MIX2
+        h = h ^ (h >> _U31)
+    return h
+
+
+@njit(cache=_CACHE)
+def _nb_find(
+    tkeys: Any, used: Any, counts: Any, keys: Any, insert: bool, add: bool, out: Any
+) -> int:  # pragma: no cover - compiled
+    """Linear probing for the rows of ``keys`` in row order: ``out[i]`` gets the slot of row
+    ``i`` (-1 if absent and not ``insert``); with ``add`` the slot's count is incremented
+    and ``out[i]`` gets the count after this visit instead. Returns the number of new
+    keys. The caller keeps the load below 1/2, so every probe meets a free slot."""
+    mask = used.shape[0] - 1
+    w = keys.shape[1]
+    new = 0
+    for i in range(keys.shape[0]):
+        s = np.intp(_nb_hash_row(keys, i) & np.uint64(mask))
+        while True:
+            if not used[s]:
+                if insert:
+                    used[s] = True
+                    for j in range(w):
+                        tkeys[s, j] = keys[i, j]
+                    counts[s] = 0
+                    new += 1
+                else:
+                    s = -1
+                break
+            same = True
+            for j in range(w):
+                if tkeys[s, j] != keys[i, j]:
+                    same = False
+                    break
+            if same:
+                break
+            s = (s + 1) & mask
+        if add and s >= 0:
+            counts[s] += 1
+            out[i] = counts[s]
+        else:
+            out[i] = s
+    return new
+
+
 class _CountTable:
     """Open-addressing hash table (linear probing) from fixed-width keys of ``words`` uint64
     words to int64 counts, with batched look-up and insertion. No deletion: rebuilding
@@ -315,8 +390,10 @@ class _CountTable:
         words: int,
         capacity: int = 1024,
         live: Callable[[NDArray[np.uint64]], NDArray[np.bool_]] | None = None,
+        reference: bool = False,
     ) -> None:
         self.words = words
+        self.reference = reference  # the vectorised NumPy probing instead of the Numba kernel
         self.min_capacity = max(1 << max(int(capacity) - 1, 1).bit_length(), self.WINDOW)
         self._live = live
         self._alloc(self.min_capacity)
@@ -338,6 +415,11 @@ class _CountTable:
         n = keys.shape[0]
         if insert and self.size + n > self.MAX_LOAD * self.capacity:
             self._rebuild(n)
+        if not self.reference:
+            out = np.empty(n, np.intp)
+            k = np.ascontiguousarray(keys, dtype=np.uint64)
+            self.size += _nb_find(self.keys, self.used, self.counts, k, insert, False, out)
+            return out
         mask = self.capacity - 1
         start = (_hash_rows(keys) & np.uint64(mask)).astype(np.intp)
         out = np.full(n, -1, np.intp)
@@ -373,6 +455,22 @@ class _CountTable:
             pending = pending[~settled]
         return out
 
+    def visit(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Count one visit of each row, in row order (inserting new keys); the count of
+        each row's key right after its visit (equal rows of a batch see 1, 2, ...)."""
+        n = keys.shape[0]
+        if self.size + n > self.MAX_LOAD * self.capacity:
+            self._rebuild(n)
+        if not self.reference:
+            out = np.empty(n, np.int64)
+            k = np.ascontiguousarray(keys, dtype=np.uint64)
+            self.size += _nb_find(self.keys, self.used, self.counts, k, True, True, out)
+            return out
+        slots = self.find(keys, insert=True)  # equal rows share a slot
+        before = self.counts[slots]
+        np.add.at(self.counts, slots, 1)
+        return before + _occurrence_rank(slots) + 1
+
     def _rebuild(self, extra: int) -> None:
         keep = self.used.copy()
         if self._live is not None and keep.any():
@@ -407,6 +505,7 @@ class CountBonus(ExplorationBonus):
 
     MODES: tuple[str, ...] = ("global", "episodic", "product")
     _INITIAL_CAPACITY = 1024
+    _REFERENCE = False  # True: the vectorised NumPy tables (the tests' reference)
 
     def __init__(
         self, num_envs: int, mode: CountMode = "global", hasher: Hasher | None = None
@@ -453,7 +552,9 @@ class CountBonus(ExplorationBonus):
     def _global_table(self) -> _CountTable:
         if self._global is None:
             assert self._words is not None
-            self._global = _CountTable(self._words, self._INITIAL_CAPACITY)
+            self._global = _CountTable(
+                self._words, self._INITIAL_CAPACITY, reference=self._REFERENCE
+            )
         return self._global
 
     def _episodic_table(self) -> _CountTable:
@@ -463,6 +564,7 @@ class CountBonus(ExplorationBonus):
                 self._words + 1,
                 self._INITIAL_CAPACITY,
                 live=lambda keys: np.isin(keys[:, 0], self._episode_ids),
+                reference=self._REFERENCE,
             )
         return self._episodic
 
@@ -493,25 +595,20 @@ class CountBonus(ExplorationBonus):
         """N_global of each row including this visit, rows counted in order."""
         table = self._global_table()
         if self._training:
-            slots = table.find(words, insert=True)  # equal rows share a slot
-            group = slots
-        else:  # absent keys all read -1: group the rows by their bytes instead
-            uniq, group = np.unique(words, axis=0, return_inverse=True)
-            group = group.reshape(-1)
-            slots = table.find(uniq, insert=False)[group]
-        before = np.where(slots >= 0, table.counts[slots], 0)
-        if self._training:
-            np.add.at(table.counts, slots, 1)
             self._visits += words.shape[0]
+            return table.visit(words)
+        # Frozen: absent keys all read -1, so group the rows by their bytes instead.
+        uniq, group = np.unique(words, axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        slots = table.find(uniq, insert=False)[group]
+        before = np.where(slots >= 0, table.counts[slots], 0)
         return before + _occurrence_rank(group) + 1
 
     def _episodic_visit(self, words: NDArray[np.uint64], rows: NDArray[np.intp]) -> Any:
         """N_episode of each row including this visit (one row per env, so rows differ)."""
         table = self._episodic_table()
         keyed = np.concatenate([self._episode_ids[rows, None], words], axis=1)
-        slots = table.find(keyed, insert=True)
-        table.counts[slots] += 1
-        n = table.counts[slots]
+        n = table.visit(keyed)
         self._episode_distinct[rows] += n == 1
         return n
 

@@ -72,14 +72,18 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
+from gymnasium.vector import AutoresetMode, VectorWrapper
 
 from .terms import Term, Transitions
 
 __all__ = [
+    "GroupAdvantages",
     "GroupNormalizer",
+    "NormalizedReturn",
     "ReturnNormalizer",
     "RunningMeanStd",
     "RunningZScore",
+    "ZScore",
     "calibrate_process_rewards",
     "gdpo_advantages",
     "grpo_advantages",
@@ -841,3 +845,93 @@ class ZScore(Term):
     def _own_stats(self) -> dict[str, float]:
         rms = self.zscore.rms
         return {"mean": float(np.mean(rms.mean)), "std": float(np.sqrt(np.mean(rms.var)))}
+
+
+class GroupAdvantages(VectorWrapper):
+    """Grouped rollouts on a vector env: envs ``g*G .. g*G + G - 1`` form group ``g``
+    (the caller seeds or sets them to the same task), and when the ``k``-th episode
+    of every member has ended, the group's GRPO advantages (or GDPO advantages, with
+    ``terms=[...]`` naming ``info["reward_terms"]`` entries) are emitted in
+    ``info["group_advantages"]`` as a list of ``(env_index, episode_index,
+    advantage)``. Members run at their own pace: a member's later episodes wait in
+    their own round. Rewards pass through unchanged.
+
+    >>> import gymnasium as gym, numpy as np, rewardgym
+    >>> envs = GroupAdvantages(gym.make_vec("rewardgym/CartPole-v1", num_envs=4,
+    ...                        vectorization_mode="vector_entry_point"), group_size=2)
+    >>> _ = envs.reset(seed=0)
+    >>> emitted = []
+    >>> while len(emitted) < 4:
+    ...     emitted += envs.step(np.zeros(4, dtype=np.int64))[4].get("group_advantages", [])
+    >>> sorted({env for env, episode, adv in emitted})
+    [0, 1, 2, 3]
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        group_size: int,
+        *,
+        terms: list[str] | None = None,
+        weights: npt.ArrayLike | None = None,
+        scale: Literal["group", "none"] = "group",
+        epsilon: float = 1e-4,
+    ) -> None:
+        super().__init__(env)
+        if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)):
+            raise ValueError(f"group_size must be an int >= 1, got {group_size!r}")
+        if group_size < 1 or self.num_envs % group_size:
+            raise ValueError(
+                f"num_envs ({self.num_envs}) must be a multiple of group_size ({group_size})"
+            )
+        if terms is not None and not terms:
+            raise ValueError("terms must name at least one info['reward_terms'] entry")
+        self.group_size = int(group_size)
+        self.terms = list(terms) if terms is not None else None
+        self.normalizer = GroupNormalizer(
+            self.group_size, scale=scale, weights=weights, epsilon=epsilon
+        )
+        width = len(self.terms) if self.terms is not None else 1
+        self._returns = np.zeros((self.num_envs, width))
+        self._episode = np.zeros(self.num_envs, dtype=np.int64)
+        self._prev_done = np.zeros(self.num_envs, dtype=bool)
+        self._next_step = env.metadata.get("autoreset_mode") == AutoresetMode.NEXT_STEP
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        out = self.env.reset(**kwargs)
+        self._returns[:] = 0.0
+        self._episode[:] = 0
+        self._prev_done[:] = False
+        self.normalizer.reset()
+        return out
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        if self.terms is None:
+            gained = np.asarray(reward, dtype=np.float64)[:, None]
+        else:
+            source = info.get("reward_terms", {})
+            missing = [k for k in self.terms if k not in source]
+            if missing:
+                raise LookupError(
+                    f"info['reward_terms'] has no {missing}; wrap the env with a reward "
+                    "wrapper that logs these terms"
+                )
+            gained = np.stack([np.asarray(source[k], np.float64) for k in self.terms], axis=1)
+        if self._next_step:
+            gained[self._prev_done] = 0.0  # the reset step is no transition
+        self._returns += gained
+        done = np.logical_or(terminated, truncated)
+        emitted: list[tuple[int, int, float]] = []
+        for i in np.flatnonzero(done):
+            value = self._returns[i] if self.terms is not None else self._returns[i, 0]
+            group = (int(i) // self.group_size, int(self._episode[i]))
+            for member, adv in self.normalizer.add((int(i), group[1]), group, value):
+                env_i, ep = cast("tuple[int, int]", member)
+                emitted.append((env_i, ep, adv))
+            self._returns[i] = 0.0
+            self._episode[i] += 1
+        self._prev_done = done
+        if emitted:
+            info = {**info, "group_advantages": emitted}
+        return obs, reward, terminated, truncated, info

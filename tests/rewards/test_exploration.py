@@ -598,3 +598,49 @@ def test_bonus_term_in_a_vector_wrapper_resets_episodic_counts_per_env():
     small.reset(seed=0)
     with pytest.raises(ValueError, match="built for 16 envs"):
         small.step(np.ones(4, dtype=np.int64))
+
+
+class _ReferenceCountBonus(CountBonus):
+    _REFERENCE = True  # the vectorised NumPy tables
+
+
+class _TinyReferenceCountBonus(_ReferenceCountBonus):
+    _INITIAL_CAPACITY = 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(CountBonus.MODES),
+    st.booleans(),
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 12), min_size=5, max_size=5),
+            st.lists(st.booleans(), min_size=5, max_size=5),
+            st.lists(st.booleans(), min_size=5, max_size=5),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_numba_tables_equal_the_numpy_reference(mode, tiny, steps):
+    """Random batches with repeated keys, invalid rows, resets and frozen steps."""
+    fast_cls, ref_cls = (
+        (_TinyCountBonus, _TinyReferenceCountBonus) if tiny else (CountBonus, _ReferenceCountBonus)
+    )
+    hasher = SimHash(2, bits=4, seed=1)
+    fast, ref = fast_cls(5, mode=mode, hasher=hasher), ref_cls(5, mode=mode, hasher=hasher)
+    for keys, valid, done, frozen in steps:
+        obs = np.stack([np.cos(np.array(keys) * 0.5), np.sin(np.array(keys) * 0.5)], axis=1)
+        for bonus in (fast, ref):
+            if frozen:
+                bonus.freeze()
+            else:
+                bonus.unfreeze()
+        want = step(ref, obs, valid=np.array(valid))
+        np.testing.assert_array_equal(step(fast, obs, valid=np.array(valid)), want)
+        assert fast.stats() == pytest.approx(ref.stats(), nan_ok=True)
+        for bonus in (fast, ref):
+            bonus.reset(np.array(done))
+    if mode != "episodic":
+        np.testing.assert_array_equal(fast.count(obs), ref.count(obs))

@@ -724,3 +724,49 @@ def test_zscore_term_ignores_rows_that_are_not_transitions():
     z(t)
     stats = z.stats()
     assert stats["ZScore/mean"] == pytest.approx(2.0)
+
+
+def test_group_advantages_wrapper_emits_grpo_per_round_of_episodes():
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401
+    from rewardgym.rewards.normalize import GroupAdvantages
+
+    g = 3
+    envs = GroupAdvantages(
+        gym.make_vec(
+            "rewardgym/CartPole-v1", num_envs=2 * g, vectorization_mode="vector_entry_point"
+        ),
+        group_size=g,
+    )
+    envs.reset(seed=0)
+    rng = np.random.default_rng(0)
+    returns = {i: [0.0] for i in range(2 * g)}
+    prev_done = np.zeros(2 * g, bool)
+    emitted = []
+    for _ in range(400):
+        _, rew, term, trunc, info = envs.step(rng.integers(0, 2, 2 * g))
+        for i in range(2 * g):
+            if not prev_done[i]:
+                returns[i][-1] += rew[i]
+        done = term | trunc
+        for i in np.flatnonzero(done):
+            returns[i].append(0.0)
+        prev_done = done
+        emitted += info.get("group_advantages", [])
+    assert emitted
+    by_round = {}
+    for env_i, ep, adv in emitted:
+        by_round.setdefault((env_i // g, ep), {})[env_i] = adv
+    for (_group, ep), advs in by_round.items():
+        assert len(advs) == g  # a round is emitted whole
+        members = sorted(advs)
+        expected = grpo_advantages(np.array([returns[i][ep] for i in members]), np.zeros(g, int))
+        np.testing.assert_allclose([advs[i] for i in members], expected, atol=1e-12)
+    with pytest.raises(ValueError, match="multiple of group_size"):
+        GroupAdvantages(
+            gym.make_vec(
+                "rewardgym/CartPole-v1", num_envs=4, vectorization_mode="vector_entry_point"
+            ),
+            group_size=3,
+        )
