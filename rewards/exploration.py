@@ -104,7 +104,6 @@ torch is imported only when an :class:`RNDBonus` or :class:`E3BBonus` is built.
 from __future__ import annotations
 
 import math
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -112,6 +111,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
+
+from rewardgym._numba import cache_enabled
 
 from .terms import Term, Transitions
 
@@ -315,23 +316,7 @@ def _hash_rows(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return h
 
 
-def _cache_enabled() -> bool:
-    """``cache=True`` needs a writable ``__pycache__`` next to this file or under
-    ``NUMBA_CACHE_DIR`` (or the user-wide cache); Numba raises at import otherwise."""
-    if os.environ.get("REWARDGYM_NUMBA_CACHE", "1") == "0":
-        return False
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return True
-    here = os.path.dirname(os.path.abspath(__file__))
-    pycache = os.path.join(here, "__pycache__")
-    if os.access(pycache if os.path.isdir(pycache) else here, os.W_OK):
-        return True
-    home_cache = os.path.join(os.path.expanduser("~"), ".cache")
-    probe = home_cache if os.path.isdir(home_cache) else os.path.expanduser("~")
-    return os.access(probe, os.W_OK)
-
-
-_CACHE = _cache_enabled()
+_CACHE = cache_enabled(__file__)
 _U27, _U30, _U31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 

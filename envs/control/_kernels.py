@@ -29,11 +29,12 @@ per env; ``params`` float64 (10,), ``lo``/``hi`` float64 (4,) reset bounds.
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
+
+from rewardgym._numba import cache_enabled
 
 # Task codes (the ``task`` argument of every kernel).
 CARTPOLE = 0
@@ -52,24 +53,7 @@ N_PARAMS = 10
 STATE_SLOTS = 4
 
 
-def _cache_enabled() -> bool:
-    """``cache=True`` needs a writable ``__pycache__`` next to this file or under
-    ``NUMBA_CACHE_DIR``; Numba raises at import when neither exists. Probe it."""
-    if os.environ.get("REWARDGYM_NUMBA_CACHE", "1") == "0":
-        return False
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return True
-    here = os.path.dirname(os.path.abspath(__file__))
-    pycache = os.path.join(here, "__pycache__")
-    if os.access(pycache if os.path.isdir(pycache) else here, os.W_OK):
-        return True
-    # Numba's user-wide fallback locator writes under the home cache directory.
-    home_cache = os.path.join(os.path.expanduser("~"), ".cache")
-    probe = home_cache if os.path.isdir(home_cache) else os.path.expanduser("~")
-    return os.access(probe, os.W_OK)
-
-
-CACHE = _cache_enabled()
+CACHE = cache_enabled(__file__)
 
 _U11 = np.uint64(11)
 _U16 = np.uint64(16)

@@ -120,11 +120,13 @@ def test_cache_falls_back_to_no_cache_where_nothing_is_writable(monkeypatch):
     """Numba raises at import ("no locator available") when ``cache=True`` finds no
     writable directory. The probe must then turn caching off. (Permission bits do
     not bind root, so the unwritable file system is simulated through os.access.)"""
+    from rewardgym._numba import cache_enabled
+
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setattr(os, "access", lambda path, mode: False)
-    assert K._cache_enabled() is False
+    assert cache_enabled(K.__file__) is False
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/writable")
-    assert K._cache_enabled() is True
+    assert cache_enabled(K.__file__) is True
 
 
 def test_no_cache_mode_imports_and_steps():
