@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .normalize import RunningMeanStd
 from .terms import Gate, Sum, Term, Transitions, weighted_sum
 
 __all__ = [
@@ -115,31 +116,6 @@ class PAR(Term):
         return par_transform(values(self.children[0]), self.references, self.k)
 
 
-class _RunningMoments:
-    """Mean and variance over everything seen (Chan et al.'s parallel update)."""
-
-    def __init__(self, size: int):
-        self.count = 0.0
-        self.mean = np.zeros(size)
-        self.m2 = np.zeros(size)
-
-    def update(self, x: np.ndarray) -> None:
-        n = x.shape[0]
-        if n == 0:
-            return
-        b_mean = x.mean(axis=0)
-        b_m2 = ((x - b_mean) ** 2).sum(axis=0)
-        total = self.count + n
-        delta = b_mean - self.mean
-        self.mean = self.mean + delta * n / total
-        self.m2 = self.m2 + b_m2 + delta**2 * self.count * n / total
-        self.count = total
-
-    @property
-    def var(self) -> np.ndarray:
-        return self.m2 / self.count if self.count > 0 else np.ones_like(self.m2)
-
-
 class Ensemble(Term):
     """A reward-model ensemble: members (terms) z-normalised, then combined.
 
@@ -182,7 +158,7 @@ class Ensemble(Term):
                 raise ValueError("normalize pairs must be one (mean, std > 0) per member")
             normalize = "fixed"
         self.normalize = normalize
-        self.moments = _RunningMoments(len(self.children))
+        self.moments = RunningMeanStd(count=0.0, shape=(len(self.children),))
 
     def compute(self, t: Transitions, values: Values) -> np.ndarray:
         r = np.stack([values(m) for m in self.children], axis=1)  # (B, M)

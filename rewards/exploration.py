@@ -114,6 +114,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from rewardgym._numba import cache_enabled
 
+from .normalize import RunningMeanStd
 from .terms import Term, Transitions
 
 if TYPE_CHECKING:
@@ -624,32 +625,6 @@ class CountBonus(ExplorationBonus):
 
 
 # -- learned bonuses (torch) ------------------------------------------------------------------
-class _RunningMeanStd:
-    """Running mean and (population) variance over batches, Chan et al.'s parallel update,
-    float64. The variance reads 1 until a first sample arrives."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.mean = np.zeros(shape)
-        self.var = np.ones(shape)
-        self.count = 0
-
-    def update(self, x: NDArray[np.float64]) -> None:
-        n = x.shape[0]
-        if n == 0:
-            return
-        mean, var = x.mean(axis=0), x.var(axis=0)
-        total = self.count + n
-        delta = mean - self.mean
-        m2 = self.var * self.count + var * n + delta**2 * self.count * n / total
-        self.mean = self.mean + delta * n / total
-        self.var = m2 / total
-        self.count = total
-
-    @property
-    def std(self) -> NDArray[np.float64]:
-        return np.sqrt(self.var)
-
-
 def _import_torch() -> Any:
     try:
         import torch
@@ -717,8 +692,8 @@ class RNDBonus(ExplorationBonus):
             self.predictor = _mlp(torch, sizes, torch.nn.ReLU).to(self.device)
         self.target.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=self.lr)
-        self.obs_rms = _RunningMeanStd((self.obs_dim,))
-        self.return_rms = _RunningMeanStd(())
+        self.obs_rms = RunningMeanStd(count=0.0, shape=(self.obs_dim,))
+        self.return_rms = RunningMeanStd(count=0.0)
         self.intrinsic_return = np.zeros(self.num_envs)
         self._buffer: list[Tensor] = []
         self._steps = 0

@@ -125,7 +125,8 @@ def _as_batch(name: str, values: npt.ArrayLike, dtype: Any = np.float64) -> npt.
 
 
 class RunningMeanStd:
-    """Running mean and (population) variance of a scalar stream, merged per batch.
+    """Running mean and (population) variance of a stream of values of ``shape``
+    (scalars by default; per dimension otherwise), merged per batch.
 
     The parallel update of Chan, Golub and LeVeque (1979), exactly as Gymnasium's and
     Stable-Baselines3's ``RunningMeanStd``: a batch with moments ``(m_b, v_b, n_b)`` merges
@@ -137,17 +138,22 @@ class RunningMeanStd:
     :attr:`var` reports before any data).
     """
 
-    def __init__(self, count: float = 1e-4) -> None:
+    def __init__(self, count: float = 1e-4, shape: tuple[int, ...] = ()) -> None:
         count = float(count)
         if not (math.isfinite(count) and count >= 0.0):
             raise ValueError(f"count must be a finite number >= 0, got {count!r}")
         self.initial_count = count
-        self.mean = np.float64(0.0)
-        self.var = np.float64(1.0)
+        self.shape = tuple(shape)
+        self.mean = np.zeros(self.shape)
+        self.var = np.ones(self.shape)
         self.count = count
 
+    @property
+    def std(self) -> npt.NDArray[np.float64]:
+        return np.sqrt(self.var)
+
     def update(self, x: npt.ArrayLike) -> None:
-        """Merge the batch ``x`` (shape ``(n,)``; empty batches are ignored)."""
+        """Merge the batch ``x`` (shape ``(n, *shape)``; empty batches are ignored)."""
         arr = np.asarray(x)
         if arr.shape[0] == 0:
             return
@@ -161,20 +167,21 @@ class RunningMeanStd:
         tot = count + batch_count
         new_mean = mean + delta * batch_count / tot
         m2 = var * count + batch_var * batch_count + np.square(delta) * count * batch_count / tot
-        self.mean = np.float64(new_mean)
-        self.var = np.float64(m2 / tot)
+        self.mean = np.asarray(new_mean, dtype=np.float64)
+        self.var = np.asarray(m2 / tot, dtype=np.float64)
         self.count = float(tot)
 
     def reset(self) -> None:
         """Back to the prior (mean 0, variance 1, the initial count)."""
-        self.mean, self.var, self.count = np.float64(0.0), np.float64(1.0), self.initial_count
+        self.mean, self.var = np.zeros(self.shape), np.ones(self.shape)
+        self.count = self.initial_count
 
-    def state_dict(self) -> dict[str, float]:
-        return {"mean": float(self.mean), "var": float(self.var), "count": float(self.count)}
+    def state_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean.tolist(), "var": self.var.tolist(), "count": float(self.count)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.mean = np.float64(state["mean"])
-        self.var = np.float64(state["var"])
+        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self.var = np.asarray(state["var"], dtype=np.float64)
         self.count = float(state["count"])
 
 
