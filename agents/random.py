@@ -9,12 +9,13 @@ import gymnasium as gym
 import numpy as np
 
 
-def action_mask(obs: Any, info: dict[str, Any] | None) -> np.ndarray | None:
-    """The env's action mask, from a dict observation or from ``info``, if any."""
+def action_mask(obs: Any, info: Any) -> Any:
+    """The env's action mask, from a dict observation or from ``info``, as the env
+    gives it (None when there is none)."""
     if isinstance(obs, dict) and "action_mask" in obs:
-        return np.asarray(obs["action_mask"], dtype=np.int8)
-    if info and "action_mask" in info:
-        return np.asarray(info["action_mask"], dtype=np.int8)
+        return obs["action_mask"]
+    if isinstance(info, dict) and "action_mask" in info:
+        return info["action_mask"]
     return None
 
 
@@ -39,5 +40,5 @@ class RandomAgent:
     def act(self, obs: Any, info: dict[str, Any] | None = None) -> Any:
         mask = action_mask(obs, info)
         if mask is not None and isinstance(self.action_space, gym.spaces.Discrete):
-            return self.action_space.sample(mask=mask)
+            return self.action_space.sample(mask=np.asarray(mask, dtype=np.int8))
         return self.action_space.sample()

@@ -287,6 +287,14 @@ def check_vector_matches_single(
 # -- PettingZoo -----------------------------------------------------------------------
 
 
+def _sample(space: Any, obs: Any, info: Any) -> Any:
+    """A random action, restricted to the env's action mask when it gives one."""
+    from rewardgym.agents.random import action_mask
+
+    mask = action_mask(obs, info)
+    return space.sample(mask) if mask is not None else space.sample()
+
+
 def _pz_rollout_parallel(env: Any, seed: int, steps: int) -> list[Any]:
     record: list[Any] = []
     obs, infos = env.reset(seed=seed)
@@ -298,16 +306,10 @@ def _pz_rollout_parallel(env: Any, seed: int, steps: int) -> list[Any]:
             obs, infos = env.reset()
             record.append(("reset", obs, infos))
             continue
-        actions = {}
-        for agent in env.agents:
-            mask = None
-            ob = obs.get(agent)
-            if isinstance(ob, dict) and "action_mask" in ob:
-                mask = ob["action_mask"]
-            elif isinstance(infos.get(agent), dict) and "action_mask" in infos[agent]:
-                mask = infos[agent]["action_mask"]
-            space = env.action_space(agent)
-            actions[agent] = space.sample(mask) if mask is not None else space.sample()
+        actions = {
+            agent: _sample(env.action_space(agent), obs.get(agent), infos.get(agent))
+            for agent in env.agents
+        }
         obs, rewards, terms, truncs, infos = env.step(actions)
         record.append(("step", actions, obs, rewards, terms, truncs, infos))
     return record
@@ -325,16 +327,7 @@ def _pz_rollout_aec(env: Any, seed: int, steps: int) -> list[Any]:
             continue
         agent = env.agent_selection
         obs, reward, term, trunc, info = env.last()
-        if term or trunc:
-            action = None
-        else:
-            mask = None
-            if isinstance(obs, dict) and "action_mask" in obs:
-                mask = obs["action_mask"]
-            elif isinstance(info, dict) and "action_mask" in info:
-                mask = info["action_mask"]
-            space = env.action_space(agent)
-            action = space.sample(mask) if mask is not None else space.sample()
+        action = None if term or trunc else _sample(env.action_space(agent), obs, info)
         record.append((agent, obs, reward, term, trunc, info, action))
         env.step(action)
     return record
