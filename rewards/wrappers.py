@@ -141,8 +141,25 @@ def _snapshot(obs: Any) -> Any:
     return np.array(obs, copy=True)
 
 
-def _reward_space(core: RewardCore) -> gym.spaces.Box:
-    return gym.spaces.Box(-np.inf, np.inf, shape=(core.num_objectives,), dtype=np.float64)
+class _CoreOwner:
+    """What the Gymnasium adapters share: the core, the MO ``reward_space`` in
+    vector-reward mode, and the evaluation switch."""
+
+    core: RewardCore
+    reward_space: gym.spaces.Box
+
+    def _attach_core(self, reward: Term | None, objectives: Sequence[Term] | None) -> None:
+        self.core = RewardCore(reward, objectives)
+        if self.core.vector:
+            k = self.core.num_objectives
+            self.reward_space = gym.spaces.Box(-np.inf, np.inf, shape=(k,), dtype=np.float64)
+
+    def freeze(self) -> None:
+        """Stop stateful terms updating (evaluation)."""
+        self.core.freeze()
+
+    def unfreeze(self) -> None:
+        self.core.unfreeze()
 
 
 def _with_terms(info: dict[str, Any], parts: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +168,7 @@ def _with_terms(info: dict[str, Any], parts: dict[str, Any]) -> dict[str, Any]:
     return {**info, "reward_terms": terms}
 
 
-class RewardWrapper(gym.Wrapper[Any, Any, Any, Any]):
+class RewardWrapper(_CoreOwner, gym.Wrapper[Any, Any, Any, Any]):
     """Replaces a Gymnasium env's reward with a term expression (or, with
     ``objectives=``, a reward vector). ``freeze()`` stops stateful terms updating."""
 
@@ -163,9 +180,7 @@ class RewardWrapper(gym.Wrapper[Any, Any, Any, Any]):
         objectives: Sequence[Term] | None = None,
     ):
         super().__init__(env)
-        self.core = RewardCore(reward, objectives)
-        if self.core.vector:
-            self.reward_space = _reward_space(self.core)
+        self._attach_core(reward, objectives)
         self._obs: Any = None
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
@@ -188,14 +203,8 @@ class RewardWrapper(gym.Wrapper[Any, Any, Any, Any]):
         out = value[0] if self.core.vector else float(value[0])
         return obs, out, terminated, truncated, info
 
-    def freeze(self) -> None:
-        self.core.freeze()
 
-    def unfreeze(self) -> None:
-        self.core.unfreeze()
-
-
-class VectorRewardWrapper(VectorWrapper):
+class VectorRewardWrapper(_CoreOwner, VectorWrapper):
     """:class:`RewardWrapper` for Gymnasium vector envs, one batched evaluation per
     step. In ``NEXT_STEP`` autoreset the reset step of an env is no transition: it
     gets reward 0 and terms 0 (terms see it with ``t.valid`` False), and stateful
@@ -210,9 +219,7 @@ class VectorRewardWrapper(VectorWrapper):
         objectives: Sequence[Term] | None = None,
     ):
         super().__init__(env)
-        self.core = RewardCore(reward, objectives)
-        if self.core.vector:
-            self.reward_space = _reward_space(self.core)
+        self._attach_core(reward, objectives)
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
             raise ValueError(f"autoreset mode {mode} is not supported; use NEXT_STEP or SAME_STEP")
@@ -260,12 +267,6 @@ class VectorRewardWrapper(VectorWrapper):
         self._prev_done = done
         self._obs = _snapshot(obs)
         return obs, value, terminated, truncated, _with_terms(info, parts)
-
-    def freeze(self) -> None:
-        self.core.freeze()
-
-    def unfreeze(self) -> None:
-        self.core.unfreeze()
 
 
 # -- scalarisation ------------------------------------------------------------------------
