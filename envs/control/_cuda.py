@@ -189,14 +189,9 @@ class CudaBuffers:
                 )
             dev = dev.reshape(n) if not discrete else dev
         else:
-            arr = np.asarray(actions)
-            if arr.shape != want_shape:
-                raise ValueError(f"actions must have shape {want_shape}, got {arr.shape}")
-            if discrete and not np.issubdtype(arr.dtype, np.integer):
-                raise TypeError(f"discrete actions must be integers, got dtype {arr.dtype}")
-            if not discrete and not np.issubdtype(arr.dtype, np.floating):
-                raise TypeError(f"continuous actions must be floats, got dtype {arr.dtype}")
-            dev = cuda.to_device(np.ascontiguousarray(arr, dtype=want_dtype).reshape(n))
+            from .core import host_actions
+
+            dev = cuda.to_device(host_actions(actions, discrete, n))
         if not validate:
             return dev
         self._bad.copy_to_device(np.array([n], dtype=np.int64))

@@ -217,6 +217,29 @@ def _as_host_array(actions: Any) -> np.ndarray:
     return np.asarray(actions)
 
 
+def host_actions(actions: Any, discrete: bool, n: int) -> np.ndarray:
+    """Host actions for ``n`` envs as the kernel's flat array (int64 for discrete
+    tasks, float32 for one-dimensional continuous ones), or a clear error for a wrong
+    shape or dtype. Already-matching arrays pass through without a copy."""
+    want = np.int64 if discrete else np.float32
+    shape = (n,) if discrete else (n, 1)
+    if (
+        type(actions) is np.ndarray
+        and actions.dtype == want
+        and actions.shape == shape
+        and actions.flags.c_contiguous
+    ):
+        return actions.reshape(n)  # the common case: no conversion
+    arr = _as_host_array(actions)
+    if arr.shape != shape:
+        raise ValueError(f"actions must have shape {shape}, got {arr.shape}")
+    if discrete and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"discrete actions must be integers, got dtype {arr.dtype}")
+    if not discrete and not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"continuous actions must be floats, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=want).reshape(n)
+
+
 class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     """Shared shell of the control vector envs; subclasses set ``env_cls``.
 
@@ -344,11 +367,6 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._run_reset(full_state=full)
         self._has_state = True
 
-    @property
-    def elapsed_steps(self) -> np.ndarray:
-        e = self._buf["elapsed"]
-        return np.array(e.copy_to_host() if self.backend == "cuda" else e)
-
     # -- gymnasium API --------------------------------------------------------------
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
@@ -403,24 +421,7 @@ class ControlVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             return self._buf.check_actions(
                 actions, self._discrete, self.single_action_space, self.validate_actions
             )
-        want = np.int64 if self._discrete else np.float32
-        shape = (n,) if self._discrete else (n, 1)
-        if (
-            type(actions) is np.ndarray
-            and actions.dtype == want
-            and actions.shape == shape
-            and actions.flags.c_contiguous
-        ):
-            flat = actions.reshape(n)  # the common case: no conversion
-        else:
-            arr = _as_host_array(actions)
-            if arr.shape != shape:
-                raise ValueError(f"actions must have shape {shape}, got {arr.shape}")
-            if self._discrete and not np.issubdtype(arr.dtype, np.integer):
-                raise TypeError(f"discrete actions must be integers, got dtype {arr.dtype}")
-            if not self._discrete and not np.issubdtype(arr.dtype, np.floating):
-                raise TypeError(f"continuous actions must be floats, got dtype {arr.dtype}")
-            flat = np.ascontiguousarray(arr, dtype=want).reshape(n)
+        flat = host_actions(actions, self._discrete, n)
         if not self.validate_actions:
             return flat
         if self._discrete:
