@@ -140,8 +140,8 @@ class Term:
             key = id(term)
             if key not in cache:
                 out = np.asarray(term.compute(t, values), dtype=np.float64)
-                if out.shape != (t.batch_size,):
-                    out = np.broadcast_to(out, (t.batch_size,)).copy() if out.ndim == 0 else out
+                if out.ndim == 0:  # a scalar applies to every transition
+                    out = np.full(t.batch_size, out)
                 if out.shape != (t.batch_size,):
                     raise ValueError(
                         f"term {term.label!r} returned shape {out.shape}; "
