@@ -45,7 +45,7 @@ class EnvEntry:
 
 _CONTROL = "rewardgym.envs.control"
 
-ENVS: tuple[EnvEntry, ...] = (
+CONTROL_ENVS: tuple[EnvEntry, ...] = (
     EnvEntry(
         id=f"{NAMESPACE}/CartPole-v1",
         family="control",
@@ -105,6 +105,19 @@ ENVS: tuple[EnvEntry, ...] = (
         summary="Pendulum with reward 1 only within 0.1 rad of upright",
     ),
 )
+
+# Each family keeps its entries in its own tuple below; ENVS joins them.
+
+_TOOL_USE = "rewardgym.envs.tool_use"
+TOOL_USE_ENVS: tuple[EnvEntry, ...] = ()
+
+_TEXT_GAMES = "rewardgym.envs.text_games"
+TEXT_GAME_ENVS: tuple[EnvEntry, ...] = ()
+
+_RISK = "rewardgym.envs.risk"
+RISK_ENVS: tuple[EnvEntry, ...] = ()
+
+ENVS: tuple[EnvEntry, ...] = CONTROL_ENVS + TOOL_USE_ENVS + TEXT_GAME_ENVS + RISK_ENVS
 
 
 def register_all() -> None:

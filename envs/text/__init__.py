@@ -1,0 +1,1 @@
+"""The text-env base shared by the tool-use, web and text-game families."""

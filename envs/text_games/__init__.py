@@ -1,0 +1,1 @@
+"""Text games: a generated adventure (TextQuest) and word/logic games."""

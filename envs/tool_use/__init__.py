@@ -1,0 +1,1 @@
+"""Tool-use environments with verifiable rewards over an embedded SQLite database."""
