@@ -13,6 +13,10 @@ from rewardgym import testing
 
 GYM_IDS = [e.id for e in testing.iter_registered() if e.is_gymnasium]
 VECTOR_IDS = [e.id for e in testing.iter_registered("vector")]
+# Text envs have a second action mode (an index over the admissible actions); the
+# harness checks it too.
+TEXT_FAMILIES = ("tool_use", "text_games", "web")
+DISCRETE_IDS = [e.id for e in testing.iter_registered() if e.family in TEXT_FAMILIES]
 PZ_MODULES = [e.entry_point for e in testing.iter_registered() if e.kind in ("aec", "parallel")]
 # A tiny purpose-built game keeps the PettingZoo half of the harness exercised
 # alongside the registered PettingZoo envs.
@@ -33,6 +37,13 @@ def test_same_seed_rollouts_are_identical_over_2000_steps(env_id):
 @pytest.mark.parametrize("env_id", GYM_IDS)
 def test_pickle_round_trip_of_a_reset_env(env_id):
     testing.check_pickle(env_id)
+
+
+@pytest.mark.parametrize("env_id", DISCRETE_IDS)
+def test_discrete_action_mode_of_text_envs(env_id):
+    testing.check_gymnasium_env(env_id, action_mode="discrete")
+    testing.check_determinism(env_id, steps=500, action_mode="discrete")
+    testing.check_pickle(env_id, action_mode="discrete")
 
 
 @pytest.mark.parametrize("env_id", VECTOR_IDS)
