@@ -293,7 +293,8 @@ class TextEnv(gym.Env[Any, Any]):
 
     @property
     def candidates(self) -> list[str]:
-        """The admissible actions offered in discrete mode (as text)."""
+        """The admissible actions offered in discrete mode (as text; empty in text
+        mode, where the family's own ``info`` lists them if it has them)."""
         return list(self._candidate_list)
 
     # -- shared machinery --------------------------------------------------------------
@@ -354,7 +355,12 @@ class TextEnv(gym.Env[Any, Any]):
         terms = {k: float(v) for k, v in outcome.reward_terms.items()}
         reward = float(outcome.reward) if outcome.reward is not None else float(sum(terms.values()))
         finished = outcome.terminated or outcome.truncated
-        self._candidate_list = [] if finished else self._candidates()[: self.max_candidates]
+        # Candidates are listed only where they are the action space (discrete mode);
+        # a family that wants them in text mode too puts them in its info.
+        if self.action_mode == "discrete" and not finished:
+            self._candidate_list = self._candidates()[: self.max_candidates]
+        else:
+            self._candidate_list = []
         info: dict[str, Any] = {
             "success": bool(outcome.success),
             "error": None if error is None else error.kind,
