@@ -115,7 +115,15 @@ _TEXT_GAMES = "rewardgym.envs.text_games"
 TEXT_GAME_ENVS: tuple[EnvEntry, ...] = ()
 
 _RISK = "rewardgym.envs.risk"
-RISK_ENVS: tuple[EnvEntry, ...] = ()
+RISK_ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id=f"{NAMESPACE}/risk_v0",
+        family="risk",
+        kind="aec",
+        entry_point=f"{_RISK}.risk_v0",
+        summary="The Risk board game for 2-6 players (PettingZoo AEC, classic and tiny maps)",
+    ),
+)
 
 ENVS: tuple[EnvEntry, ...] = CONTROL_ENVS + TOOL_USE_ENVS + TEXT_GAME_ENVS + RISK_ENVS
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import gymnasium as gym
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import rewardgym
@@ -44,6 +45,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _env_class(entry: EnvEntry) -> Any:
+    """The env's class (Gymnasium) or module (PettingZoo), whose docstring is its doc
+    page."""
+    if not entry.is_gymnasium:
+        import importlib
+
+        return importlib.import_module(entry.entry_point)
     from gymnasium.envs.registration import load_env_creator
 
     return load_env_creator(entry.entry_point)
@@ -68,6 +75,14 @@ def cmd_info(args: argparse.Namespace) -> int:
         if terms:
             console.print(f"reward terms: {', '.join(terms)}")
         env.close()
+    else:
+        pz = _env_class(entry).env()
+        pz.reset(seed=0)
+        agent = pz.possible_agents[0]
+        console.print(f"agents:            {', '.join(pz.possible_agents)}")
+        console.print(f"observation space: {pz.observation_space(agent)}", markup=False)
+        console.print(f"action space:      {pz.action_space(agent)}", markup=False)
+        pz.close()
     cls = _env_class(entry)
     doc = inspect.getdoc(cls)
     if doc:
@@ -78,6 +93,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def _parse_action(text: str, space: gym.Space[Any]) -> Any:
     import numpy as np
+
+    if isinstance(space, gym.spaces.Text):
+        return text  # text envs take what the person types, as an LLM's output
 
     if isinstance(space, gym.spaces.Discrete):
         value = int(text)
@@ -92,6 +110,29 @@ def _parse_action(text: str, space: gym.Space[Any]) -> Any:
     raise ValueError(f"cannot read actions for {space}")
 
 
+def _env_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs as constructor arguments; values are read as JSON
+    (numbers, true/false, lists) and otherwise kept as strings."""
+    import json
+
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--set takes KEY=VALUE, got {pair!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def _print_choices(console: Console, info: dict[str, Any]) -> None:
+    """Text envs in discrete mode: the numbered admissible actions."""
+    for i, text in enumerate(info.get("candidates", [])):
+        console.print(f"  [{i}] {text}", markup=False)
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     """A person plays (``--interactive``) or watches an agent play, rendered as text."""
     from rewardgym.agents import make_agent
@@ -101,15 +142,26 @@ def cmd_play(args: argparse.Namespace) -> int:
     if not entry.is_gymnasium:
         console.print("[red]error:[/red] play supports Gymnasium envs")
         return 2
-    env = gym.make(entry.id, render_mode="ansi")
+    try:
+        kwargs = _env_kwargs(args.set)
+        env = gym.make(entry.id, render_mode="ansi", **kwargs)
+    except (ValueError, TypeError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
     agent = None if args.interactive else make_agent(args.agent, env, seed=args.seed)
     obs, info = env.reset(seed=args.seed)
     total, steps = 0.0, 0
     console.print(env.render(), markup=False)
+    _print_choices(console, info)
     while steps < args.max_steps:
         if agent is None:
             try:
-                text = input(f"action {env.action_space} (q to quit)> ").strip()
+                prompt = (
+                    "your reply"
+                    if isinstance(env.action_space, gym.spaces.Text)
+                    else f"action {env.action_space}"
+                )
+                text = input(f"{prompt} (q to quit)> ").strip()
             except EOFError:
                 break
             if text in ("q", "quit", "exit"):
@@ -125,9 +177,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         total += float(reward)
         steps += 1
         console.print(env.render(), markup=False)
+        shown = repr(action) if isinstance(action, str) else action
+        if info.get("error"):
+            console.print(f"[yellow]{info['error']} error:[/yellow] {info['error_message']}")
         console.print(
-            f"step {steps} action={action} reward={float(reward):+.3f} return={total:+.3f}"
+            f"step {steps} action={shown} reward={float(reward):+.3f} return={total:+.3f}",
+            markup=False,
         )
+        if not (terminated or truncated):
+            _print_choices(console, info)
         if terminated or truncated:
             console.print(f"episode over ({'terminated' if terminated else 'truncated'})")
             break
@@ -172,9 +230,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     entry = _entry_or_exit(console, args.env_id)
     try:
-        stats = run_episodes(entry.id, args.agent, episodes=args.episodes, seed=args.seed)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        stats = run_episodes(
+            entry.id, args.agent, episodes=args.episodes, seed=args.seed, **_env_kwargs(args.set)
+        )
+    except (ValueError, TypeError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     console.print(_stats_table([stats], f"{entry.id}: {args.agent} agent"))
     return 0
@@ -229,6 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=500)
     p.add_argument("--fps", type=float, default=20.0, help="frames per second when watching")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor argument of the env, e.g. --set action_mode=discrete (repeatable)",
+    )
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("run", help="run an agent for some episodes and report the results")
@@ -236,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default="random")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor argument of the env, e.g. --set action_mode=discrete (repeatable)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="random agent on every env, and a batched step rate")

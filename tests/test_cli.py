@@ -71,3 +71,18 @@ def test_demo_prints_the_table_and_a_batched_rate(capsys):
     out = capsys.readouterr().out
     assert "random agent on every environment" in out
     assert "steps/s" in out and "rewardgym/Acrobot-v1" in out
+
+
+def test_info_of_a_pettingzoo_env_shows_agents_and_its_module_doc(capsys):
+    assert main(["info", "rewardgym/risk_v0"]) == 0
+    out = capsys.readouterr().out
+    assert "agents:" in out and "player_0" in out and "Discrete(" in out
+    assert "# Risk" in out
+
+
+def test_set_passes_constructor_arguments_and_reports_bad_ones(capsys):
+    assert main(["run", "rewardgym/Pendulum-v1", "--episodes", "1", "--set", "g=9.81"]) == 0
+    assert main(["run", "rewardgym/Pendulum-v1", "--set", "gravity=1"]) == 2
+    assert "gravity" in capsys.readouterr().out
+    assert main(["run", "rewardgym/Pendulum-v1", "--set", "g"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().out
