@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_WORKERS ?= auto
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install system-deps demo test lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,24 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# Debian packages the tests need: Chromium for the web envs' browser backend
+# (Playwright's own browser download needs the internet) and EGL/Mesa for MuJoCo's
+# offscreen rendering. Installed with apt when missing (as root, or through sudo).
+SYSTEM_PACKAGES ?= chromium libegl1 libgl1-mesa-dri
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null; then \
+			echo "system packages missing:$$missing (install them; the tests that need them skip)"; \
+			exit 0; fi; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing$$missing"; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+		|| { $$sudo apt-get update -qq && \
+		     DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; }; \
+	fi
 
 demo: install
 	$(BIN)/rewardgym demo
@@ -35,7 +53,7 @@ typecheck: install
 	ln -s $(CURDIR)/agents build/typecheck/rewardgym/agents
 	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p rewardgym
 
-pytest: install
+pytest: install system-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 test: lint typecheck pytest
