@@ -21,7 +21,7 @@ end. Terminated episodes get no bootstrap (their value is 0).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import gymnasium as gym
@@ -101,7 +101,7 @@ class PPOResult:
     model: ActorCritic | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "model"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
 
 
 def _layer(n_in: int, n_out: int, std: float = float(np.sqrt(2))) -> nn.Linear:
