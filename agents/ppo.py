@@ -229,8 +229,13 @@ def evaluate(
     return returns.tolist()
 
 
-def train(config: PPOConfig | None = None, **overrides: Any) -> PPOResult:
-    """Train PPO as ``config`` says (keyword overrides replace its fields)."""
+def train(config: PPOConfig | None = None, *, reward: Any = None, **overrides: Any) -> PPOResult:
+    """Train PPO as ``config`` says (keyword overrides replace its fields).
+
+    ``reward``: a term of :mod:`rewardgym.rewards` to train on instead of the env's
+    reward (through ``VectorRewardWrapper``; shaping terms must use ``config.gamma``).
+    The final evaluation always scores the env's own reward.
+    """
     if config is None:
         config = PPOConfig(**overrides)
     elif overrides:
@@ -240,6 +245,12 @@ def train(config: PPOConfig | None = None, **overrides: Any) -> PPOResult:
     rng = np.random.default_rng(config.seed)
 
     env = _make_vec(config, config.num_envs)
+    if reward is not None:
+        from rewardgym.rewards.shaping import check_gamma
+        from rewardgym.rewards.wrappers import VectorRewardWrapper
+
+        env = VectorRewardWrapper(env, reward)
+        check_gamma(env, config.gamma)
     obs_space, act_space = env.single_observation_space, env.single_action_space
     obs_dim = int(np.prod(obs_space.shape or (1,)))
     model = ActorCritic(obs_dim, act_space, config.hidden)

@@ -269,6 +269,51 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run a benchmark suite (resumable) and print its table."""
+    from rewardgym import bench
+
+    console = _console()
+    if args.list:
+        for name, factory in bench.SUITES.items():
+            suite = factory()
+            console.print(f"[bold]{name}[/bold] ({len(suite.runs)} runs): {suite.description}")
+        return 0
+    if args.suite is None:
+        console.print("[red]error:[/red] name a suite (rewardgym bench --list shows them)")
+        return 2
+    try:
+        suite = bench.get_suite(args.suite)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
+    summary = bench.run_suite(
+        suite, args.out, workers=args.workers, resume=not args.restart, progress=True
+    )
+    table = Table(title=f"rewardgym bench {suite.name}")
+    for col in ("env", "agent", "reward", "runs", "mean return", "IQM score [95% CI]", "success"):
+        table.add_column(col, justify="left" if col in ("env", "agent", "reward") else "right")
+    for row in summary["groups"]:
+        iqm = row["iqm"]
+        rate = row["success_rate"]
+        table.add_row(
+            row["env_id"].split("/")[-1],
+            row["agent"],
+            row["reward"],
+            str(row["runs"]),
+            f"{row['mean_return']:.2f}",
+            f"{iqm['value']:.2f} [{iqm['low']:.2f}, {iqm['high']:.2f}]",
+            "-" if rate is None else f"{rate:.0%}",
+        )
+    console.print(table)
+    folder = f"{args.out}/{suite.name}"
+    console.print(f"results: {folder}/results.json  plots: {folder}/scores.png")
+    if summary["failures"]:
+        console.print(f"[red]{len(summary['failures'])} runs failed[/red]; see {folder}/runs/")
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rewardgym", description=rewardgym.__doc__)
     parser.add_argument("--version", action="version", version=rewardgym.__version__)
@@ -311,6 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="constructor argument of the env, e.g. --set action_mode=discrete (repeatable)",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help="run a benchmark suite and report IQM with CIs")
+    p.add_argument("suite", nargs="?", help="suite name (quick, full, ...) or a .json file")
+    p.add_argument("--out", default="benchmarks/results", help="results folder")
+    p.add_argument("--workers", type=int, default=2, help="parallel processes")
+    p.add_argument("--restart", action="store_true", help="redo finished runs")
+    p.add_argument("--list", action="store_true", help="list the suites")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="random agent on every env, and a batched step rate")
     p.add_argument("--episodes", type=int, default=5)
