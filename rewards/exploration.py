@@ -22,6 +22,9 @@ interface (:class:`ExplorationBonus`), so that a reward term can wrap any of the
     what an evaluation episode would see.
 ``stats() -> dict[str, float]``
     Running statistics to log (see each class).
+``compiled_batch()``
+    A compiled path ``fn(next_obs, invalid, out)`` for the vector wrapper's fused
+    evaluation, or None (:class:`CountBonus` has one; RND and E3B run torch).
 
 Bonuses
 -------
@@ -52,18 +55,23 @@ other in env order 0..B-1. If envs 0 and 1 both reach a never-seen ``s'`` in the
 env 0 sees ``N_global = 1`` (bonus 1) and env 1 sees ``N_global = 2`` (bonus 1/sqrt(2)).
 Episodic counts are per env, so they have no such interaction.
 
-Complexity: counts live in an open-addressing hash table (linear probing, load at most
-1/2, exact keys of w 8-byte words, a 64-bit splitmix hash). A step hashes and probes the B
-keys one after the other in env order in a compiled Numba kernel (expected O(B w)), which
-gives the in-batch order for free: a key's count is incremented on each visit. Growing the
-table rehashes the live entries, O(1) amortised per new key; episodic entries of finished
-episodes are dropped then, so memory follows the number of global keys plus the distinct
-keys of the running episodes. (A frozen global look-up groups equal keys with
-``np.unique(axis=0)`` instead, O(B log B w).) The vectorised NumPy probing of the first
-version is kept as the reference (``_CountTable(reference=True)``). ``"product"`` with
-``SimHash(4, bits=32)`` on CartPole observations, one CPU core, per call: B = 64 0.21 ms ->
-0.04 ms, B = 1024 1.1 ms -> 0.16 ms, B = 8192 7.2 ms -> 1.2 ms while the tables grow and
-0.45 ms once they stop (0.27 ms of it SimHash's matmul and packbits).
+Complexity: global counts live in an open-addressing hash table (linear probing, load at
+most 1/2, exact keys of w 8-byte words, a 64-bit splitmix hash). The episodic memory of
+each env holds the keys of its current episode: an inline list of up to 16 keys per env
+and, for longer episodes, an overflow hash table keyed (episode id, key); a reset gives
+the env a new episode id and an empty list in O(1), and rebuilds of the overflow table
+drop the entries of finished episodes, so memory follows the number of global keys plus
+the distinct keys of the running episodes. A step runs one compiled kernel: a row pass
+(in parallel on large batches) looks up each row's global slot read-only and visits its
+inline list; a pass in env order then inserts the keys first seen in this batch and
+counts the visits, which gives the in-batch order (expected O(B w) in all). Growing the
+global table rehashes it, O(1) amortised per new key. (A frozen global look-up groups
+equal keys with ``np.unique(axis=0)`` instead, O(B log B w).) The vectorised NumPy tables
+of the first version are kept as the reference (``_CountTable(reference=True)``,
+``CountBonus._REFERENCE``). ``"product"`` with ``SimHash(4, bits=32)`` on CartPole
+observations, per call on this project's 2-core machine: B = 64 0.01 ms, B = 1024
+0.05 ms, B = 8192 0.2 ms (first version: 0.21, 1.1 and 1.2-7.2 ms), about 0.03 ms of it
+SimHash's kernel at B = 8192; the episodic lists are bound by memory traffic there.
 
 **Random Network Distillation** (:class:`RNDBonus`), Burda et al. 2018, "Exploration by
 Random Network Distillation": a fixed, randomly initialised target network ``f`` and a
@@ -109,17 +117,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
 from rewardgym._numba import cache_enabled
 
+from ._threads import use_parallel
 from .normalize import RunningMeanStd
 from .terms import Term, Transitions
 
 if TYPE_CHECKING:
     import gymnasium as gym
     from torch import Tensor, nn
+
+    from ._fused import FusionBuilder
 
 __all__ = [
     "Bonus",
@@ -160,6 +171,7 @@ class ExplorationBonus(ABC):
         self.num_envs = _positive_int("num_envs", num_envs)
         self._training = True
         self._last_bonus: NDArray[np.float64] | None = None
+        self._last_mean: float | None = None  # set instead by compiled batch paths
 
     @property
     def training(self) -> bool:
@@ -199,7 +211,16 @@ class ExplorationBonus(ABC):
         bonus = self._compute(o, a, n, term, trunc, ok)
         bonus = np.where(ok, bonus, 0.0).astype(np.float64, copy=False)
         self._last_bonus = bonus[ok]
+        self._last_mean = None
         return bonus
+
+    def compiled_batch(
+        self,
+    ) -> Callable[[Any, NDArray[np.bool_] | None, NDArray[np.float64]], None] | None:
+        """A compiled batch path for fused reward kernels, or None (the default):
+        ``fn(next_obs, invalid, out)`` writes the bonuses of a batch into ``out`` (0 on
+        ``invalid`` rows) and updates the statistics as a call does."""
+        return None
 
     def reset(self, mask: ArrayLike | None = None) -> None:
         """Episode boundary for the envs in ``mask`` (``(num_envs,)`` bool; None: all)."""
@@ -212,6 +233,8 @@ class ExplorationBonus(ABC):
         of the last batch, NaN before the first)."""
         last = self._last_bonus
         mean = float(last.mean()) if last is not None and last.size else math.nan
+        if self._last_mean is not None:
+            mean = self._last_mean
         return {"bonus_mean": mean, **self._stats()}
 
     def _flags(self, name: str, x: ArrayLike) -> NDArray[np.bool_]:
@@ -239,37 +262,70 @@ class ExplorationBonus(ABC):
 
 
 # -- keys and counting ------------------------------------------------------------------------
-_SIMHASH_BLOCK = 1024
-
-
 class SimHash:
     """Locality-sensitive hash of Tang et al. 2017: ``key(s) = sign(A s)`` packed to bytes,
     with ``A ~ N(0, 1)`` of shape ``(bits, obs_dim)`` drawn from ``seed``.
 
     ``hasher(obs)`` maps a ``(B, obs_dim)`` batch (or ``(B, ...)`` with ``obs_dim`` elements
-    per row) to ``(B, ceil(bits / 8))`` uint8. Two states collide with probability
-    ``(1 - angle(s, s') / pi) ** bits``; deterministic for a seed.
+    per row) to ``(B, ceil(bits / 8))`` uint8, bit ``k`` of the key being the most
+    significant first bit of byte ``k // 8`` (``np.packbits`` order). Two states collide
+    with probability ``(1 - angle(s, s') / pi) ** bits``; deterministic for a seed.
+
+    Each projection ``(A s)_k`` is summed in float64 in dimension order,
+    ``((A_k0 s_0 + A_k1 s_1) + A_k2 s_2) + ...``, by a compiled kernel (parallel over rows
+    on large batches), so the keys do not depend on a BLAS library's summation order or
+    on the thread count. :meth:`words` gives the keys as the ``(B, w)`` uint64 words the
+    count tables use. ``projection`` is read-only.
     """
 
     def __init__(self, obs_dim: int, bits: int = 32, seed: int = 0) -> None:
         self.obs_dim = _positive_int("obs_dim", obs_dim)
         self.bits = _positive_int("bits", bits)
         self.seed = int(seed)
-        self.projection = np.random.default_rng(self.seed).standard_normal((self.bits, obs_dim))
+        projection = np.random.default_rng(self.seed).standard_normal((self.bits, obs_dim))
+        projection.setflags(write=False)
+        self.projection = projection
+        self.nbytes = -(-self.bits // 8)
+        self.nwords = -(-self.nbytes // 8)
+        # Bit k of the packed key, as a value inside its uint64 word (endian-independent).
+        packed = np.zeros((self.bits, self.nwords * 8), np.uint8)
+        packed[np.arange(self.bits), np.arange(self.bits) // 8] = 1 << (
+            7 - np.arange(self.bits) % 8
+        )
+        self._bit_value = packed.view(np.uint64).sum(axis=1).astype(np.uint64)
+        self._kernel_args: tuple[Any, NDArray[np.float64]] | None = None
 
-    def __call__(self, obs: ArrayLike) -> NDArray[np.uint8]:
-        x = np.asarray(obs, dtype=np.float64)
+    def _padded(self) -> NDArray[np.float64]:
+        """``A`` transposed, zero-padded to a multiple of 4 dimensions: (4 ceil(d/4), bits)."""
+        if self._kernel_args is None or self._kernel_args[0] is not self.projection:
+            proj = np.asarray(self.projection, dtype=np.float64)
+            d4 = -(-self.obs_dim // 4) * 4
+            pt = np.zeros((d4, self.bits))
+            pt[: self.obs_dim] = proj.T
+            self._kernel_args = (self.projection, pt)
+        return self._kernel_args[1]
+
+    def _rows(self, obs: ArrayLike) -> NDArray[Any]:
+        x = np.asarray(obs)
         if x.ndim == 0 or x[0].size != self.obs_dim:
             raise ValueError(f"SimHash expects (B, {self.obs_dim}) observations, got {x.shape}")
-        x = x.reshape(x.shape[0], self.obs_dim)
-        # Row blocks keep each BLAS call below OpenBLAS's multithreading threshold: a
-        # threaded BLAS left spinning beside a Numba-parallel env took the env's cores
-        # (a CartPole step at N = 8192 went from 0.12 ms to 4 ms).
-        signs = np.empty((x.shape[0], self.bits), dtype=bool)
-        for start in range(0, x.shape[0], _SIMHASH_BLOCK):
-            block = slice(start, start + _SIMHASH_BLOCK)
-            np.greater(x[block] @ self.projection.T, 0.0, out=signs[block])
-        return np.packbits(signs, axis=1)
+        if x.dtype not in _KERNEL_DTYPES:
+            x = x.astype(np.float64)
+        return np.ascontiguousarray(x.reshape(x.shape[0], self.obs_dim))
+
+    def words(self, obs: ArrayLike) -> NDArray[np.uint64]:
+        """The keys of a batch as ``(B, w)`` uint64 words, ``w = ceil(bits / 64)`` (the
+        packed bytes zero-padded to whole words, as the count tables store them)."""
+        x = self._rows(obs)
+        out = np.empty((x.shape[0], self.nwords), np.uint64)
+        kernel = _nb_simhash_par if use_parallel(x.shape[0]) else _nb_simhash
+        kernel(x, self._padded(), self._bit_value, out)
+        return out
+
+    def __call__(self, obs: ArrayLike) -> NDArray[np.uint8]:
+        words = self.words(obs)
+        raw = words.view(np.uint8).reshape(words.shape[0], 8 * self.nwords)
+        return np.ascontiguousarray(raw[:, : self.nbytes])
 
     def __repr__(self) -> str:
         return f"SimHash(obs_dim={self.obs_dim}, bits={self.bits}, seed={self.seed})"
@@ -318,6 +374,10 @@ def _hash_rows(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 
 _CACHE = cache_enabled(__file__)
+_KERNEL_DTYPES = tuple(
+    np.dtype(t) for t in (np.float64, np.float32, np.int64, np.int32, np.int16, np.int8,
+                          np.uint64, np.uint32, np.uint16, np.uint8, np.bool_)
+)  # fmt: skip
 _U27, _U30, _U31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
@@ -371,6 +431,447 @@ def _nb_find(
         else:
             out[i] = s
     return new
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_simhash_small(
+    x: Any, i: int, p0: Any, p1: Any, p2: Any, p3: Any, bit_value: Any
+) -> Any:  # pragma: no cover - compiled
+    """SimHash key word of row ``i`` of ``x`` for up to 4 dimensions and 64 bits;
+    ``p0..p3`` are the projection's columns (zeros past the last dimension)."""
+    d = x.shape[1]
+    x0 = np.float64(x[i, 0])
+    x1 = np.float64(x[i, 1]) if d > 1 else 0.0
+    x2 = np.float64(x[i, 2]) if d > 2 else 0.0
+    x3 = np.float64(x[i, 3]) if d > 3 else 0.0
+    acc = np.uint64(0)
+    for b in range(p0.shape[0]):
+        s = p0[b] * x0 + p1[b] * x1 + p2[b] * x2 + p3[b] * x3
+        acc += bit_value[b] if s > 0.0 else np.uint64(0)
+    return acc
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_simhash_general(
+    x: Any, i: int, pt: Any, bit_value: Any, proj: Any, out: Any
+) -> None:  # pragma: no cover - compiled
+    """SimHash key words of row ``i`` of ``x`` into ``out[i]``; ``pt`` is the projection
+    transposed and zero-padded to a multiple of 4 dimensions, ``proj`` scratch (bits,)."""
+    d = x.shape[1]
+    bits = pt.shape[1]
+    for b in range(bits):
+        proj[b] = 0.0
+    for j in range(0, pt.shape[0], 4):
+        y0 = np.float64(x[i, j])
+        y1 = np.float64(x[i, j + 1]) if j + 1 < d else 0.0
+        y2 = np.float64(x[i, j + 2]) if j + 2 < d else 0.0
+        y3 = np.float64(x[i, j + 3]) if j + 3 < d else 0.0
+        for b in range(bits):
+            proj[b] = (((proj[b] + pt[j, b] * y0) + pt[j + 1, b] * y1) + pt[j + 2, b] * y2) + (
+                pt[j + 3, b] * y3
+            )
+    for w in range(out.shape[1]):
+        acc = np.uint64(0)
+        for b in range(64 * w, min(bits, 64 * w + 64)):
+            acc += bit_value[b] if proj[b] > 0.0 else np.uint64(0)
+        out[i, w] = acc
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_simhash_rows(
+    lo: int, hi: int, x: Any, pt: Any, bit_value: Any, out: Any
+) -> None:  # pragma: no cover - compiled
+    """Key words of rows lo..hi-1 (the projection sums run in dimension order)."""
+    # Slices indexed from 0: a loop index starting at a runtime value may be negative
+    # for all the compiler knows, and its wraparound checks stop vectorization.
+    xs, o = x[lo:hi], out[lo:hi]
+    if pt.shape[0] == 4 and pt.shape[1] <= 64:
+        p0, p1, p2, p3 = pt[0].copy(), pt[1].copy(), pt[2].copy(), pt[3].copy()
+        for i in range(xs.shape[0]):
+            o[i, 0] = _nb_simhash_small(xs, i, p0, p1, p2, p3, bit_value)
+    else:
+        proj = np.empty(pt.shape[1])
+        for i in range(xs.shape[0]):
+            _nb_simhash_general(xs, i, pt, bit_value, proj, o)
+
+
+_ROW_BLOCK = 256
+
+
+@njit(cache=_CACHE)
+def _nb_simhash(x: Any, pt: Any, bit_value: Any, out: Any) -> None:  # pragma: no cover - compiled
+    _nb_simhash_rows(0, x.shape[0], x, pt, bit_value, out)
+
+
+@njit(cache=_CACHE, parallel=True)
+def _nb_simhash_par(
+    x: Any, pt: Any, bit_value: Any, out: Any
+) -> None:  # pragma: no cover - compiled
+    n = x.shape[0]
+    for block in prange((n + _ROW_BLOCK - 1) // _ROW_BLOCK):
+        lo = block * _ROW_BLOCK
+        _nb_simhash_rows(lo, min(n, lo + _ROW_BLOCK), x, pt, bit_value, out)
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_probe(
+    tkeys: Any, used: Any, keys: Any, i: int, h: Any
+) -> int:  # pragma: no cover - compiled
+    """Slot of row ``i`` of ``keys`` (hash ``h``) in a table, or -1; reads only."""
+    mask = used.shape[0] - 1
+    w = keys.shape[1]
+    s = np.intp(h & np.uint64(mask))
+    while used[s]:
+        same = True
+        for j in range(w):
+            if tkeys[s, j] != keys[i, j]:
+                same = False
+                break
+        if same:
+            return s
+        s = (s + 1) & mask
+    return -1
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_insert(
+    tkeys: Any, used: Any, counts: Any, keys: Any, i: int, h: Any
+) -> int:  # pragma: no cover - compiled
+    """Slot of row ``i`` of ``keys`` in a table, inserting it (count 0) if absent;
+    returns the slot, negated minus one when the key is new."""
+    s = _nb_probe(tkeys, used, keys, i, h)
+    if s >= 0:
+        return s
+    mask = used.shape[0] - 1
+    s = np.intp(h & np.uint64(mask))
+    while used[s]:
+        s = (s + 1) & mask
+    used[s] = True
+    for j in range(keys.shape[1]):
+        tkeys[s, j] = keys[i, j]
+    counts[s] = 0
+    return -s - 1
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_hash1(key: Any) -> Any:  # pragma: no cover - compiled
+    """:func:`_nb_hash_row` of a one-word key."""
+    h = _GOLDEN ^ key
+    h = (h ^ (h >> _U30)) * _MIX1
+    h = (h ^ (h >> _U27)) * _MIX2
+    return h ^ (h >> _U31)
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_count_rows(
+    lo: int,
+    hi: int,
+    keys: Any,
+    invalid: Any,
+    count_global: bool,
+    episodic: bool,
+    gkeys: Any,
+    gused: Any,
+    inline: Any,
+    distinct: Any,
+    slots: Any,
+    first: Any,
+) -> None:  # pragma: no cover - compiled
+    """Row pass over lo..hi-1: global slots (read-only look-up; -1 if absent) and
+    episodic visits of the inline lists (``first[i]``: 1 first visit, 0 repeat, -1 left
+    to the overflow table). One-word keys take loops without inner key loops."""
+    keys_all = keys
+    keys, invalid, slots = keys[lo:hi], invalid[lo:hi], slots[lo:hi]  # indexed from 0
+    inline, distinct, first = inline[lo:hi], distinct[lo:hi], first[lo:hi]
+    m = keys.shape[0]
+    w = keys.shape[1]
+    if count_global:
+        if w == 1:
+            mask = gused.shape[0] - 1
+            for i in range(m):
+                if invalid[i]:
+                    continue
+                key = keys[i, 0]
+                s = np.intp(_nb_hash1(key) & np.uint64(mask))
+                while gused[s] and gkeys[s, 0] != key:
+                    s = (s + 1) & mask
+                slots[i] = s if gused[s] else -1
+        else:
+            for i in range(m):
+                if not invalid[i]:
+                    slots[i] = _nb_probe(gkeys, gused, keys, i, _nb_hash_row(keys, i))
+    if episodic:
+        k = inline.shape[1] // w  # inline: (envs, keys * w), each env's keys in a row
+        if w == 1:  # 1-d keys, no inner loop over key words
+            one = keys_all.reshape(keys_all.shape[0])[lo:hi]
+            for i in range(m):
+                if invalid[i]:
+                    continue
+                held = min(distinct[i], k)
+                key = one[i]
+                found = False
+                for s in range(held):  # branch-free: short lists, unpredictable hits
+                    found |= inline[i, s] == key
+                if found:
+                    first[i] = 0
+                elif held < k:
+                    inline[i, held] = key
+                    distinct[i] += 1
+                    first[i] = 1
+                else:
+                    first[i] = -1
+            return
+        for i in range(m):
+            if invalid[i]:
+                continue
+            held = min(distinct[i], k)
+            found = False
+            for s in range(held):
+                same = True
+                for j in range(w):
+                    same &= inline[i, s * w + j] == keys[i, j]
+                found |= same
+            if found:
+                first[i] = 0
+            elif held < k:
+                for j in range(w):
+                    inline[i, held * w + j] = keys[i, j]
+                distinct[i] += 1
+                first[i] = 1
+            else:
+                first[i] = -1
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_count_serial(
+    keys: Any,
+    invalid: Any,
+    count_global: bool,
+    episodic: bool,
+    gkeys: Any,
+    gused: Any,
+    gcounts: Any,
+    slots: Any,
+    nglob: Any,
+    okeys: Any,
+    oused: Any,
+    ocounts: Any,
+    episode: Any,
+    distinct: Any,
+    first: Any,
+    scratch: Any,
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """Row-order pass: global visits (inserting keys first seen in this batch; ``nglob[i]``
+    is the count after row ``i``'s visit) and the episodic visits the inline lists left
+    to the overflow table, keyed (episode id, key). Returns the numbers of new keys of
+    the two tables."""
+    new_global = 0
+    new_overflow = 0
+    w = keys.shape[1]
+    for i in range(keys.shape[0]):
+        if invalid[i]:
+            continue
+        if count_global:
+            s = slots[i]
+            if s < 0:  # absent before the batch; an earlier row may have inserted it since
+                s = _nb_insert(gkeys, gused, gcounts, keys, i, _nb_hash_row(keys, i))
+                if s < 0:
+                    s = -s - 1
+                    new_global += 1
+            c = gcounts[s] + 1
+            gcounts[s] = c
+            nglob[i] = c
+        if episodic and first[i] < 0:
+            scratch[0, 0] = episode[i]
+            for j in range(w):
+                scratch[0, j + 1] = keys[i, j]
+            s = _nb_insert(okeys, oused, ocounts, scratch, 0, _nb_hash_row(scratch, 0))
+            if s < 0:
+                new_overflow += 1
+                distinct[i] += 1
+                first[i] = 1
+            else:
+                first[i] = 0
+    return new_global, new_overflow
+
+
+@njit(cache=_CACHE, inline="always")
+def _nb_bonus_rows(
+    lo: int,
+    hi: int,
+    invalid: Any,
+    count_global: bool,
+    episodic: bool,
+    nglob: Any,
+    first: Any,
+    out: Any,
+) -> float:  # pragma: no cover - compiled
+    """Bonus values of rows lo..hi-1 (0 on invalid rows); returns their sum. The value is
+    ``1 / sqrt(N_global)`` (global), ``1[first visit]`` (episodic) or their product,
+    computed as ``(1 / sqrt(N)) * 1.0`` or ``* 0.0`` like the NumPy path."""
+    invalid, nglob, first, out = invalid[lo:hi], nglob[lo:hi], first[lo:hi], out[lo:hi]
+    m = out.shape[0]
+    if count_global and episodic:
+        for i in range(m):
+            v = (1.0 / np.sqrt(np.float64(nglob[i]))) * (1.0 if first[i] == 1 else 0.0)
+            out[i] = 0.0 if invalid[i] else v
+    elif count_global:
+        for i in range(m):
+            v = 1.0 / np.sqrt(np.float64(nglob[i]))
+            out[i] = 0.0 if invalid[i] else v
+    else:
+        for i in range(m):
+            out[i] = 1.0 if first[i] == 1 and not invalid[i] else 0.0
+    lanes = np.zeros(8)  # partial sums in a fixed order
+    for i0 in range(0, m, 8):
+        for lane in range(min(8, m - i0)):
+            lanes[lane] += out[i0 + lane]
+    return lanes.sum()
+
+
+@njit(cache=_CACHE, error_model="numpy")
+def _nb_count_step(
+    x: Any,
+    pt: Any,
+    bit_value: Any,
+    hash_rows: bool,
+    keys: Any,
+    invalid: Any,
+    count_global: bool,
+    episodic: bool,
+    gkeys: Any,
+    gused: Any,
+    gcounts: Any,
+    inline: Any,
+    okeys: Any,
+    oused: Any,
+    ocounts: Any,
+    episode: Any,
+    distinct: Any,
+    slots: Any,
+    nglob: Any,
+    first: Any,
+    out: Any,
+) -> tuple[int, int, float]:  # pragma: no cover - compiled
+    """One batch of :class:`CountBonus` (training global counts and/or episodic
+    visits); with ``hash_rows`` the keys are first the SimHash keys of ``x`` (written to
+    ``keys``). Returns (new global keys, new overflow keys, sum of the bonuses)."""
+    n = keys.shape[0]
+    scratch = np.empty((1, keys.shape[1] + 1), np.uint64)
+    if hash_rows:
+        _nb_simhash_rows(0, n, x, pt, bit_value, keys)
+    _nb_count_rows(0, n, keys, invalid, count_global, episodic, gkeys, gused, inline,
+                   distinct, slots, first)  # fmt: skip
+    new_g, new_o = _nb_count_serial(keys, invalid, count_global, episodic, gkeys, gused,
+                                    gcounts, slots, nglob, okeys, oused, ocounts, episode,
+                                    distinct, first, scratch)  # fmt: skip
+    total = _nb_bonus_rows(0, n, invalid, count_global, episodic, nglob, first, out)
+    return new_g, new_o, total
+
+
+@njit(cache=_CACHE, parallel=True, error_model="numpy")
+def _nb_count_step_par(
+    x: Any,
+    pt: Any,
+    bit_value: Any,
+    hash_rows: bool,
+    keys: Any,
+    invalid: Any,
+    count_global: bool,
+    episodic: bool,
+    gkeys: Any,
+    gused: Any,
+    gcounts: Any,
+    inline: Any,
+    okeys: Any,
+    oused: Any,
+    ocounts: Any,
+    episode: Any,
+    distinct: Any,
+    slots: Any,
+    nglob: Any,
+    first: Any,
+    out: Any,
+) -> tuple[int, int, float]:  # pragma: no cover - compiled
+    """:func:`_nb_count_step` with the row pass (hashing, look-ups, episodic lists) in
+    parallel; the pass in row order, which fixes the in-batch order of global counts,
+    and the cheap vectorized bonus pass stay serial (one parallel region per call)."""
+    n = keys.shape[0]
+    scratch = np.empty((1, keys.shape[1] + 1), np.uint64)
+    nblocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
+    for block in prange(nblocks):
+        lo = block * _ROW_BLOCK
+        hi = min(n, lo + _ROW_BLOCK)
+        if hash_rows:
+            _nb_simhash_rows(lo, hi, x, pt, bit_value, keys)
+        _nb_count_rows(lo, hi, keys, invalid, count_global, episodic, gkeys, gused, inline,
+                       distinct, slots, first)  # fmt: skip
+    new_g, new_o = _nb_count_serial(keys, invalid, count_global, episodic, gkeys, gused,
+                                    gcounts, slots, nglob, okeys, oused, ocounts, episode,
+                                    distinct, first, scratch)  # fmt: skip
+    total = _nb_bonus_rows(0, n, invalid, count_global, episodic, nglob, first, out)
+    return new_g, new_o, total
+
+
+# Placeholders for the kernel's SimHash arguments when it is given keys.
+_NO_ROWS = np.zeros((0, 4), np.float32)
+_NO_PROJECTION = np.zeros((4, 1))
+_NO_BITS = np.zeros(1, np.uint64)
+
+
+@njit(cache=_CACHE)
+def _nb_new_episodes(mask: Any, ids: Any, distinct: Any) -> None:  # pragma: no cover - compiled
+    """New episode ids (the next of each env's sequence) and empty sets for ``mask``."""
+    step = np.uint64(ids.shape[0])
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            ids[i] += step
+            distinct[i] = 0
+
+
+class _EpisodeSets:
+    """The keys each env has seen in its current episode: an inline list of up to
+    ``inline`` keys per env (scanned in a parallel row pass) and, for longer episodes,
+    an overflow hash table keyed (episode id, key) whose rebuilds drop the entries of
+    finished episodes. A new episode id with a zero distinct count empties an env's
+    set in O(1)."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        words: int,
+        inline: int,
+        capacity: int,
+        episode: NDArray[np.uint64],
+        distinct: NDArray[np.int64],
+    ) -> None:
+        self.words = words
+        self.inline = np.zeros((num_envs, inline * words), np.uint64)
+        self._episode = episode
+        self._distinct = distinct
+        self.overflow = _CountTable(words + 1, capacity, live=self._live)
+
+    def _live(self, keys: NDArray[np.uint64]) -> NDArray[np.bool_]:
+        """Entries of running episodes (an id names its env: id mod num_envs)."""
+        ids = keys[:, 0]
+        env = (ids % np.uint64(self._episode.shape[0])).astype(np.intp)
+        return self._episode[env] == ids
+
+    @property
+    def capacity(self) -> int:
+        """Key slots: inline lists plus the overflow table."""
+        return int(self.inline.size // self.words) + self.overflow.capacity
+
+    @property
+    def size(self) -> int:
+        """Keys held for the running episodes."""
+        return int(self._distinct.sum())
+
+    def ensure_room(self, rows: int) -> None:
+        """Make room in the overflow table for ``rows`` new keys."""
+        table = self.overflow
+        if table.size + rows > table.MAX_LOAD * table.capacity:
+            table._rebuild(rows)
 
 
 class _CountTable:
@@ -501,6 +1002,7 @@ class CountBonus(ExplorationBonus):
 
     MODES: tuple[str, ...] = ("global", "episodic", "product")
     _INITIAL_CAPACITY = 1024
+    _INLINE_KEYS = 16  # episodic keys per env held inline before the overflow table
     _REFERENCE = False  # True: the vectorised NumPy tables (the tests' reference)
 
     def __init__(
@@ -515,18 +1017,27 @@ class CountBonus(ExplorationBonus):
         self.hasher = hasher
         self._words: int | None = None
         self._global: _CountTable | None = None
-        self._episodic: _CountTable | None = None
-        # Episodic entries are keyed (episode id, key); a reset gives the env a fresh id.
+        # Reference tables: episodic entries keyed (episode id, key). Compiled path: one
+        # set per env, emptied by a new episode id. A reset gives the env a fresh id;
+        # env i's ids are i, i + num_envs, i + 2 num_envs, ... (so an id names its env).
+        self._episodic: _CountTable | _EpisodeSets | None = None
         self._episode_ids = np.arange(num_envs, dtype=np.uint64)
-        self._next_id = num_envs
         self._episode_distinct = np.zeros(num_envs, np.int64)
         self._visits = 0
+        self._slots = np.zeros(num_envs, np.intp)
+        self._nglob = np.zeros(num_envs, np.int64)
+        self._first = np.zeros(num_envs, np.int8)
+        self._no_rows = np.zeros(num_envs, np.bool_)
+        self._key_buffer: NDArray[np.uint64] | None = None
 
     def keys(self, next_obs: ArrayLike) -> NDArray[np.uint64]:
         """The count keys of a batch of observations as ``(B, w)`` uint64 words."""
         x = np.asarray(next_obs)
-        raw = x if self.hasher is None else self.hasher(x)
-        words = _key_words(raw, x.shape[0] if x.ndim else 0)
+        if isinstance(self.hasher, SimHash):
+            words = self.hasher.words(x)
+        else:
+            raw = x if self.hasher is None else self.hasher(x)
+            words = _key_words(raw, x.shape[0] if x.ndim else 0)
         if self._words is None:
             self._words = words.shape[1]
         elif words.shape[1] != self._words:
@@ -562,6 +1073,21 @@ class CountBonus(ExplorationBonus):
                 live=lambda keys: np.isin(keys[:, 0], self._episode_ids),
                 reference=self._REFERENCE,
             )
+        assert isinstance(self._episodic, _CountTable)
+        return self._episodic
+
+    def _episode_sets(self) -> _EpisodeSets:
+        if self._episodic is None:
+            assert self._words is not None
+            self._episodic = _EpisodeSets(
+                self.num_envs,
+                self._words,
+                min(self._INLINE_KEYS, self._INITIAL_CAPACITY),
+                self._INITIAL_CAPACITY,
+                self._episode_ids,
+                self._episode_distinct,
+            )
+        assert isinstance(self._episodic, _EpisodeSets)
         return self._episodic
 
     def _compute(
@@ -573,6 +1099,10 @@ class CountBonus(ExplorationBonus):
         truncated: NDArray[np.bool_],
         valid: NDArray[np.bool_],
     ) -> NDArray[np.float64]:
+        if not self._REFERENCE:
+            bonus = np.empty(self.num_envs)
+            self._count_into(next_obs, ~valid, bonus)
+            return bonus
         words = self.keys(next_obs)
         bonus = np.zeros(self.num_envs)
         rows = np.flatnonzero(valid)
@@ -586,6 +1116,83 @@ class CountBonus(ExplorationBonus):
             value *= self._episodic_visit(words, rows) == 1
         bonus[rows] = value
         return bonus
+
+    def compiled_batch(
+        self,
+    ) -> Callable[[Any, NDArray[np.bool_] | None, NDArray[np.float64]], None] | None:
+        if self._REFERENCE:
+            return None
+
+        def batch(
+            next_obs: Any, invalid: NDArray[np.bool_] | None, out: NDArray[np.float64]
+        ) -> None:
+            total, rows = self._count_into(next_obs, invalid, out)
+            self._last_bonus = None
+            self._last_mean = total / rows if rows else math.nan
+
+        return batch
+
+    def _count_into(
+        self, next_obs: ArrayLike, invalid: NDArray[np.bool_] | None, out: NDArray[np.float64]
+    ) -> tuple[float, int]:
+        """The compiled path: bonuses of a batch into ``out`` (0 where ``invalid``),
+        updating the statistics; returns (sum of the bonuses, number of valid rows)."""
+        n = self.num_envs
+        hasher = self.hasher
+        if isinstance(hasher, SimHash):  # hashed inside the counting kernel
+            x = hasher._rows(next_obs)
+            if x.shape[0] != n:
+                raise ValueError(f"next_obs must have leading dimension num_envs={n}")
+            if self._words is None:
+                self._words = hasher.nwords
+            if self._key_buffer is None:
+                self._key_buffer = np.empty((n, hasher.nwords), np.uint64)
+            words, pt, bit_value = self._key_buffer, hasher._padded(), hasher._bit_value
+        else:
+            words = self.keys(next_obs)
+            if words.shape[0] != n:
+                raise ValueError(f"next_obs must have leading dimension num_envs={n}")
+            x, pt, bit_value = _NO_ROWS, _NO_PROJECTION, _NO_BITS
+        skip = self._no_rows if invalid is None else invalid
+        rows = n if invalid is None else n - int(np.count_nonzero(invalid))
+        count_global = self.mode != "episodic"
+        episodic = self.mode != "global"
+        train_global = count_global and self._training
+        if count_global:
+            table = self._global_table()
+            if train_global and table.size + n > table.MAX_LOAD * table.capacity:
+                table._rebuild(n)
+            gkeys, gused, gcounts = table.keys, table.used, table.counts
+        else:
+            gkeys, gused, gcounts = words[:0], self._no_rows[:0], self._nglob[:0]
+        if episodic:
+            sets = self._episode_sets()
+            sets.ensure_room(n)
+            over = sets.overflow
+            inline, okeys, oused, ocounts = sets.inline, over.keys, over.used, over.counts
+        else:
+            inline = np.zeros((0, words.shape[1]), np.uint64)
+            okeys, oused, ocounts = gkeys, gused, gcounts
+        kernel = _nb_count_step_par if use_parallel(n) else _nb_count_step
+        new, new_overflow, total = kernel(
+            x, pt, bit_value, isinstance(hasher, SimHash), words, skip, train_global, episodic,
+            gkeys, gused, gcounts, inline, okeys, oused, ocounts, self._episode_ids,
+            self._episode_distinct, self._slots, self._nglob, self._first, out,
+        )  # fmt: skip
+        if episodic:
+            over.size += int(new_overflow)
+        if train_global:
+            table.size += int(new)
+            self._visits += rows
+        elif count_global and rows:  # frozen global counts: the NumPy look-up
+            valid_rows = np.flatnonzero(~skip)
+            value = np.ones(valid_rows.size)
+            value /= np.sqrt(self._global_visit(words[valid_rows]))
+            if episodic:
+                value *= self._first[valid_rows] == 1
+            out[valid_rows] = value
+            total = float(value.sum())
+        return float(total), rows
 
     def _global_visit(self, words: NDArray[np.uint64]) -> NDArray[np.int64]:
         """N_global of each row including this visit, rows counted in order."""
@@ -609,10 +1216,7 @@ class CountBonus(ExplorationBonus):
         return n
 
     def _reset(self, mask: NDArray[np.bool_]) -> None:
-        k = int(mask.sum())
-        self._episode_ids[mask] = np.arange(self._next_id, self._next_id + k, dtype=np.uint64)
-        self._next_id += k
-        self._episode_distinct[mask] = 0
+        _nb_new_episodes(mask, self._episode_ids, self._episode_distinct)
 
     def _stats(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -957,6 +1561,12 @@ class Bonus(Term):
             raise TypeError(f"expected an ExplorationBonus, got {type(bonus).__name__}")
         super().__init__(name or f"bonus/{type(bonus).__name__}")
         self.bonus = bonus
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        batch = self.bonus.compiled_batch()
+        if batch is None or plan.num_envs != self.bonus.num_envs:
+            return None
+        return plan.external(batch)
 
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         if t.batch_size != self.bonus.num_envs:

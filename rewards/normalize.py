@@ -68,13 +68,16 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Hashable
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 from gymnasium.vector import AutoresetMode, VectorWrapper
 
 from .terms import Term, Transitions
+
+if TYPE_CHECKING:
+    from ._fused import FusionBuilder
 
 __all__ = [
     "GroupAdvantages",
@@ -322,6 +325,27 @@ class ReturnNormalizer:
         if self.clip is not None:
             scaled = np.clip(scaled, -self.clip, self.clip)
         return np.asarray(scaled, dtype=np.float64)
+
+    def adopt_buffers(self, returns: FloatArray, prev_done: npt.NDArray[np.bool_]) -> None:
+        """Keep the per-env return and done flags in the given ``(B,)`` float64 and bool
+        arrays from now on, copying the current ones in (zeros before the first batch);
+        compiled kernels then update them in place, as :meth:`__call__` does."""
+        n = returns.shape[0]
+        if self.return_dtype != np.float64 or returns.dtype != np.float64:
+            raise ValueError("only float64 returns can be shared with a compiled kernel")
+        if prev_done.shape != (n,):
+            raise ValueError(f"prev_done must have shape ({n},), got {prev_done.shape}")
+        if self.returns is None or self._prev_done is None:
+            returns[:] = 0.0
+            prev_done[:] = False
+        elif self.returns.shape[0] != n:
+            raise ValueError(
+                f"batch size changed from {self.returns.shape[0]} to {n}; call reset() first"
+            )
+        else:
+            returns[:] = self.returns
+            prev_done[:] = self._prev_done
+        self.returns, self._prev_done = returns, prev_done
 
     # -- persistence ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -791,14 +815,23 @@ class NormalizedReturn(Term):
         self._mode = autoreset_mode
         self.normalizer: ReturnNormalizer | None = None
 
-    def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
+    def normalizer_for(self, autoreset: str) -> ReturnNormalizer:
+        """The normaliser, built on first use with the batches' autoreset convention
+        (``autoreset``) unless one was given."""
         if self.normalizer is None:
             self.normalizer = ReturnNormalizer(
-                **self._kwargs, autoreset_mode=self._mode or t.autoreset
+                **self._kwargs, autoreset_mode=self._mode or autoreset
             )
             if not self.training:
                 self.normalizer.freeze()
-        return self.normalizer(values(self.children[0]), t.terminated, t.truncated)
+        return self.normalizer
+
+    def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
+        normalizer = self.normalizer_for(t.autoreset)
+        return normalizer(values(self.children[0]), t.terminated, t.truncated)
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.normalized_return(self, plan.value(self.children[0]))
 
     def freeze(self) -> Term:
         super().freeze()

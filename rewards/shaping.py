@@ -24,7 +24,7 @@ the ones every control task exports as ``env.unwrapped.potentials``; pass one by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -32,6 +32,9 @@ from gymnasium.vector import VectorEnv
 
 from .terms import EnvReward, Term, Transitions
 from .wrappers import RewardWrapper, VectorRewardWrapper
+
+if TYPE_CHECKING:
+    from ._fused import FusionBuilder
 
 __all__ = [
     "PotentialShaping",
@@ -94,6 +97,12 @@ class Shaping(Term):
         b = t.batch_size
         phi_next = np.where(t.terminated, 0.0, self._phi(t.next_obs, b))
         return self.gamma * phi_next - self._phi(t.obs, b)
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        """Compiled when the potential has a compiled counterpart ``potential.numba(obs,
+        out)`` (the control tasks' potentials do); ``Phi(s)`` is then the previous step's
+        ``Phi`` of the observations, not evaluated twice."""
+        return plan.shaping(self.potential, self.gamma)
 
 
 class PotentialShaping(RewardWrapper):

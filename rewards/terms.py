@@ -29,9 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._fused import FusionBuilder
 
 __all__ = [
     "Clip",
@@ -156,6 +159,15 @@ class Term:
 
     def __call__(self, t: Transitions) -> np.ndarray:
         return self.evaluate(t)[0]
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        """This node in a compiled plan (the vector wrapper's fused path): add its
+        operation to ``plan``, built from its children's (``plan.value(child)``), and
+        return the register of its value; None when the node has no compiled form, and
+        the expression is then evaluated with :meth:`compute`. The compiled operation
+        must give what ``compute`` gives; a subclass that overrides ``compute`` without
+        overriding ``fuse`` is never fused."""
+        return None
 
     # -- structure ------------------------------------------------------------------
     @property
@@ -292,6 +304,9 @@ class EnvReward(Term):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return t.reward
 
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.reward()
+
 
 class InfoTerm(Term):
     """A component the env reports in ``info["reward_terms"][key]`` (or, with
@@ -334,6 +349,9 @@ class Constant(Term):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return np.full(t.batch_size, self.value)
 
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.constant(self.value)
+
     def _describe(self) -> str:
         return f"{self.value:g}"
 
@@ -349,6 +367,9 @@ class _Named(Term):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return values(self.children[0])
 
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.copy(plan.value(self.children[0]))
+
 
 class Sum(Term):
     def __init__(self, terms: Iterable[Term], name: str | None = None):
@@ -362,6 +383,9 @@ class Sum(Term):
         for child in self.children:
             out = out + values(child)
         return out
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.add([plan.value(c) for c in self.children])
 
     def _describe(self) -> str:
         return " + ".join(c.label for c in self.children)
@@ -378,6 +402,9 @@ class Scale(Term):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return self.weight * values(self.children[0])
 
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.scale(plan.value(self.children[0]), self.weight)
+
     def _describe(self) -> str:
         return f"{self.weight:g}*{self.children[0].label}"
 
@@ -392,6 +419,9 @@ class Min(Term):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return np.minimum.reduce([values(c) for c in self.children])
 
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.minimum([plan.value(c) for c in self.children])
+
     def _describe(self) -> str:
         return f"min({', '.join(c.label for c in self.children)})"
 
@@ -399,6 +429,9 @@ class Min(Term):
 class Max(Min):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return np.maximum.reduce([values(c) for c in self.children])
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.maximum([plan.value(c) for c in self.children])
 
     def _describe(self) -> str:
         return f"max({', '.join(c.label for c in self.children)})"
@@ -416,6 +449,9 @@ class Clip(Term):
 
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         return np.clip(values(self.children[0]), self.low, self.high)
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        return plan.clip(plan.value(self.children[0]), self.low, self.high)
 
     def _describe(self) -> str:
         return f"clip({self.children[0].label}, {self.low}, {self.high})"
@@ -435,6 +471,10 @@ class Gate(Term):
     def compute(self, t: Transitions, values: Callable[[Term], np.ndarray]) -> np.ndarray:
         value, cond = values(self.children[0]), values(self.children[1])
         return np.where(cond > self.threshold, value, 0.0)
+
+    def fuse(self, plan: FusionBuilder) -> int | None:
+        value, cond = plan.value(self.children[0]), plan.value(self.children[1])
+        return plan.gate(value, cond, self.threshold)
 
     def _describe(self) -> str:
         return f"{self.children[0].label} if {self.children[1].label} > {self.threshold:g}"

@@ -209,7 +209,15 @@ class VectorRewardWrapper(_CoreOwner, VectorWrapper):
     step. In ``NEXT_STEP`` autoreset the reset step of an env is no transition: it
     gets reward 0 and terms 0 (terms see it with ``t.valid`` False), and stateful
     terms are reset for that env right after it. In ``SAME_STEP`` the successor of a
-    finished env is ``info["final_obs"]`` and the reset follows the final step."""
+    finished env is ``info["final_obs"]`` and the reset follows the final step.
+
+    When every node of the reward expression has a compiled form (``Term.fuse``: the
+    term algebra, shaping with a potential that has a compiled counterpart, count
+    bonuses, return normalisation) and the env returns NumPy observations, each step is
+    evaluated by a fused plan (:mod:`._fused`) with the same results, far faster on
+    large batches; ``fused=False`` keeps the NumPy evaluation of each node's
+    ``compute``. :attr:`fused` tells which path runs.
+    """
 
     def __init__(
         self,
@@ -217,6 +225,7 @@ class VectorRewardWrapper(_CoreOwner, VectorWrapper):
         reward: Term | None = None,
         *,
         objectives: Sequence[Term] | None = None,
+        fused: bool = True,
     ):
         super().__init__(env)
         self._attach_core(reward, objectives)
@@ -224,12 +233,31 @@ class VectorRewardWrapper(_CoreOwner, VectorWrapper):
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
             raise ValueError(f"autoreset mode {mode} is not supported; use NEXT_STEP or SAME_STEP")
         self.autoreset_mode = mode
+        self._next_step = mode == AutoresetMode.NEXT_STEP
         self._obs: Any = None
         self._prev_done = np.zeros(self.num_envs, dtype=bool)
+        self._plan: Any = None
+        self._plan_active = False
+        if fused and self.core.reward is not None:
+            from ._fused import FusedPlan
+
+            self._plan = FusedPlan.build(
+                self.core.reward, self.num_envs, "next_step" if self._next_step else "same_step"
+            )
+
+    @property
+    def fused(self) -> bool:
+        """Whether steps are evaluated by the compiled plan (decided at each reset)."""
+        return self._plan_active
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(**kwargs)
-        self._obs = _snapshot(obs)
+        self._plan_active = self._plan is not None and self._plan.accepts(obs)
+        if self._plan_active:
+            self._plan.reset(obs)
+            self._obs = obs  # the plan keeps what it needs of s (its potentials)
+        else:
+            self._obs = _snapshot(obs)
         self._prev_done[:] = False
         self.core.reset(None)
         return obs, info
@@ -240,33 +268,56 @@ class VectorRewardWrapper(_CoreOwner, VectorWrapper):
         obs, reward, terminated, truncated, info = self.env.step(actions)
         terminated = np.asarray(terminated, dtype=bool)
         truncated = np.asarray(truncated, dtype=bool)
+        final = None
+        if not self._next_step and "_final_obs" in info:
+            rows = np.flatnonzero(info["_final_obs"])
+            if rows.size:
+                final = (rows, np.stack(list(info["final_obs"][rows])))
+        if self._plan_active:
+            if not self._plan.accepts(obs):
+                raise TypeError(
+                    "the env's observations changed type or shape since reset(); "
+                    "reset the wrapper (or build it with fused=False)"
+                )
+            value, parts = self._plan.step(
+                obs, np.asarray(reward, dtype=np.float64), terminated, truncated,
+                self._prev_done if self._next_step else None,
+                None if final is None else final[0], None if final is None else final[1],
+            )  # fmt: skip
+        else:
+            value, parts = self._evaluate(obs, actions, reward, terminated, truncated, info, final)
+        done = terminated | truncated
+        # Episodic state restarts where a new episode begins: in NEXT_STEP that is the
+        # reset step (evaluated above as an invalid row, whose updates are discarded
+        # here); in SAME_STEP the step that ended the episode.
+        restart = self._prev_done if self._next_step else done
+        if restart.any():
+            self.core.reset(restart)
+        self._prev_done = done
+        self._obs = obs if self._plan_active else _snapshot(obs)
+        return obs, value, terminated, truncated, _with_terms(info, parts)
+
+    def _evaluate(
+        self, obs: Any, actions: Any, reward: Any, terminated: np.ndarray,
+        truncated: np.ndarray, info: dict[str, Any], final: tuple[np.ndarray, Any] | None,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:  # fmt: skip
+        """The NumPy path: each node's ``compute`` on the step's Transitions."""
         next_obs = obs
         valid = None
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+        if self._next_step:
             valid = ~self._prev_done
-        elif "_final_obs" in info:
+        elif final is not None:
             next_obs = np.array(obs, copy=True)
-            for i in np.flatnonzero(info["_final_obs"]):
-                next_obs[i] = info["final_obs"][i]
+            next_obs[final[0]] = final[1]
         t = Transitions(
             self._obs, actions, next_obs, np.asarray(reward, dtype=np.float64), terminated,
-            truncated, info, valid,
-            "next_step" if self.autoreset_mode == AutoresetMode.NEXT_STEP else "same_step",
+            truncated, info, valid, "next_step" if self._next_step else "same_step",
         )  # fmt: skip
         value, parts = self.core(t)
         if valid is not None and not valid.all():
             value = np.where(valid if value.ndim == 1 else valid[:, None], value, 0.0)
             parts = {k: np.where(valid, v, 0.0) for k, v in parts.items()}
-        done = terminated | truncated
-        # Episodic state restarts where a new episode begins: in NEXT_STEP that is the
-        # reset step (evaluated above as an invalid row, whose updates are discarded
-        # here); in SAME_STEP the step that ended the episode.
-        restart = self._prev_done if valid is not None else done
-        if restart.any():
-            self.core.reset(restart)
-        self._prev_done = done
-        self._obs = _snapshot(obs)
-        return obs, value, terminated, truncated, _with_terms(info, parts)
+        return value, parts
 
 
 # -- scalarisation ------------------------------------------------------------------------

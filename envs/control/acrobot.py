@@ -12,6 +12,7 @@ from gymnasium.envs.classic_control import utils
 
 from . import _kernels as K
 from ._draw import AXLE, BLACK, LINK, Canvas
+from ._potentials import tip_height_numba
 from .core import ControlEnv, ControlVectorEnv
 from .params import check_positive
 
@@ -59,6 +60,10 @@ def tip_height(obs: np.ndarray) -> np.ndarray:
     o = np.asarray(obs, dtype=np.float64)
     c1, s1, c2, s2 = o[..., 0], o[..., 1], o[..., 2], o[..., 3]
     return -c1 - (c1 * c2 - s1 * s2)
+
+
+# Compiled counterparts for fused reward kernels (see ._potentials).
+tip_height.numba = tip_height_numba  # type: ignore[attr-defined]
 
 
 class AcrobotEnv(ControlEnv):

@@ -13,6 +13,7 @@ from gymnasium.envs.classic_control import utils
 
 from . import _kernels as K
 from ._draw import AXLE, BLACK, POLE, Canvas
+from ._potentials import centering_numba, upright_numba
 from .core import ControlEnv, ControlVectorEnv
 from .params import check_positive
 
@@ -66,6 +67,11 @@ def upright(obs: np.ndarray) -> np.ndarray:
 def centering(obs: np.ndarray, x_threshold: float = 2.4) -> np.ndarray:
     """-|x| / x_threshold: 0 at the centre of the track, -1 at its ends."""
     return -np.abs(np.asarray(obs, dtype=np.float64)[..., 0]) / x_threshold
+
+
+# Compiled counterparts for fused reward kernels (see ._potentials).
+upright.numba = upright_numba  # type: ignore[attr-defined]
+centering.numba = centering_numba  # type: ignore[attr-defined]
 
 
 class CartPoleEnv(ControlEnv):
