@@ -117,6 +117,12 @@ Format and answer checks
   (``1.5e-3``), or be simple fractions (``3/4``, ``\frac{3}{4}``). The gold is a
   number or a string read the same way.
 
+Reliability over trials
+-----------------------
+:func:`pass_hat_k` is tau-bench's pass^k: with ``c`` successes in ``n`` trials of a
+task, the chance that ``k`` trials drawn without replacement all succeed is
+``C(c, k) / C(n, k)``; pass^k is its mean over tasks (pass^1 is the success rate).
+
 TRL reward functions
 --------------------
 TRL's ``GRPOTrainer`` calls each reward function as ``f(prompts=..., completions=...,
@@ -161,6 +167,7 @@ __all__ = [
     "format_reward",
     "numeric_match",
     "parse_tool_calls",
+    "pass_hat_k",
     "tool_call_score",
     "toolrl_correctness_reward",
     "toolrl_format_reward",
@@ -723,6 +730,29 @@ def numeric_match(
     if value is None:
         return 0.0
     return 1.0 if math.isclose(value, target, rel_tol=rel_tol, abs_tol=abs_tol) else 0.0
+
+
+# --------------------------------------------------------------------------- pass^k
+def pass_hat_k(trials: Iterable[Sequence[bool]], k: int) -> float:
+    """tau-bench's pass^k: the mean over tasks of ``C(c, k) / C(n, k)``, where a task
+    has ``c`` successes in its ``n`` trials (see the module docs).
+
+    ``trials`` holds one sequence of outcomes per task; every task needs ``n >= k``.
+
+    >>> pass_hat_k([[True, True, False], [True, True, True]], 2)  # (1/3 + 1) / 2
+    0.6666666666666666
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    values = []
+    for i, outcomes in enumerate(trials):
+        n, c = len(outcomes), sum(bool(x) for x in outcomes)
+        if n < k:
+            raise ValueError(f"task {i} has {n} trials; pass^{k} needs at least {k} per task")
+        values.append(math.comb(c, k) / math.comb(n, k))
+    if not values:
+        raise ValueError("pass_hat_k needs at least one task")
+    return float(sum(values) / len(values))
 
 
 # --------------------------------------------------------------------------- TRL

@@ -18,6 +18,7 @@ from rewardgym.rewards.verifiable import (
     format_reward,
     numeric_match,
     parse_tool_calls,
+    pass_hat_k,
     tool_call_score,
     toolrl_correctness_reward,
     toolrl_format_reward,
@@ -565,3 +566,21 @@ def test_huge_inputs_are_fast_and_safe():
     assert extract_number("5" + " " * 200_000 + "x") == 5.0
     assert numeric_match("\\boxed{" * 10_000, 1) == 0.0
     assert bfcl_match("<tool_call>" + call * 5000 + "</tool_call>", [_bfcl("f", a=[1])]) is False
+
+
+def test_pass_hat_k_by_hand():
+    # Task A: 2 of 4 trials succeed; task B: 4 of 4; task C: 1 of 4.
+    trials = [[True, False, True, False], [True] * 4, [False, False, True, False]]
+    # k=1: success rates 1/2, 1, 1/4.
+    assert pass_hat_k(trials, 1) == pytest.approx((0.5 + 1.0 + 0.25) / 3)
+    # k=2: C(2,2)/C(4,2) = 1/6, 1, C(1,2) = 0.
+    assert pass_hat_k(trials, 2) == pytest.approx((1 / 6 + 1.0 + 0.0) / 3)
+    # k=4: only the all-success task counts.
+    assert pass_hat_k(trials, 4) == pytest.approx(1 / 3)
+    assert pass_hat_k([[1, 1, 0]], 2) == pytest.approx(1 / 3)  # truthy outcomes count
+    with pytest.raises(ValueError, match="at least 3"):
+        pass_hat_k([[True, True]], 3)
+    with pytest.raises(ValueError, match="positive integer"):
+        pass_hat_k(trials, 0)
+    with pytest.raises(ValueError, match="at least one task"):
+        pass_hat_k([], 1)
