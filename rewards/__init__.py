@@ -3,7 +3,8 @@ exploration bonuses, verifiable rewards and reward distances.
 
 Modules: :mod:`.terms` (terms and their algebra), :mod:`.wrappers` (one core, with
 Gymnasium, vector and PettingZoo adapters), :mod:`.shaping`, :mod:`.normalize`,
-:mod:`.combine`, :mod:`.exploration`, :mod:`.verifiable`, :mod:`.metrics`.
+:mod:`.combine`, :mod:`.exploration`, :mod:`.verifiable`, :mod:`.metrics`, and
+:mod:`.llm` (intrinsic bonuses from LLM feedback; the ``llm`` extra).
 
 The names below are re-exported lazily, so ``import rewardgym.rewards`` imports no
 submodule (and so no torch) until one of them is used.
@@ -64,6 +65,14 @@ _EXPORTS = {
     "VerifiableTerm": "verifiable",
     "toolrl_reward": "verifiable",
     "bfcl_match": "verifiable",
+    "pass_hat_k": "verifiable",
+    # LLM feedback (the `llm` extra)
+    "LLMFeedbackBonus": "llm.bonus",
+    "LLMFeedbackTerm": "llm.bonus",
+    "OpenAICompatibleAnnotator": "llm.annotators",
+    "EmbeddingJudge": "llm.annotators",
+    "ProcessAnnotator": "llm.process",
+    "AnnotationService": "llm.service",
     # metrics
     "epic_distance": "metrics",
     "starc_distance": "metrics",
