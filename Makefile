@@ -24,7 +24,8 @@ install: $(VENV)/.installed
 SYSTEM_PACKAGES ?= chromium libegl1 libgl1-mesa-dri
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
-		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
+		|| missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null; then \
 			echo "system packages missing:$$missing (install them; the tests that need them skip)"; \

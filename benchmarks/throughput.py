@@ -15,6 +15,12 @@ What is measured, all in one process and one run:
 2. The single env through ``gym.make`` (N = 1), rewardgym against Gymnasium.
 3. MountainCar, Acrobot and Pendulum at N = 8192: rewardgym's vector env against a
    ``SyncVectorEnv`` of Gymnasium's reference env.
+4. The other families, each by its own script in this folder, which writes its own
+   ``<family>_throughput.{json,png}`` beside this one: text games (TextQuest steps/s),
+   tool use (tool-call steps/s), web (in process against Chromium) and MuJoCo (the
+   batched vector env against Gymnasium's Sync/Async vector envs). Their headline
+   ratios and targets are gathered under ``"families"`` in ``throughput.json``.
+   ``--families none`` skips them, ``--families mujoco,web`` picks some.
 
 Timing: one untimed warm-up call (it compiles or loads the Numba cache), then three
 windows of at least ``--window`` seconds each; steps/s of the best window and the
@@ -606,6 +612,85 @@ def envpool_unavailable() -> str | None:
     return None
 
 
+#: Family name -> the script (in this folder) that benchmarks it.
+FAMILY_SCRIPTS = {
+    "text_games": "text_games_throughput.py",
+    "tool_use": "tool_use_throughput.py",
+    "web": "web_throughput.py",
+    "mujoco": "mujoco_throughput.py",
+}
+
+
+def family_headlines(family: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The targets of one family's results, as ``{name: {value, target, met}}``."""
+    if family == "text_games":
+        return {"textquest_default_steps_per_s": data["textquest_default"]}
+    if family == "tool_use":
+        return {
+            "tool_call_steps_per_s": {k: data[k] for k in ("value", "target", "met")},
+        }
+    if family == "web":
+        return {
+            f"{k}_inprocess_vs_browser": v for k, v in data["ratio_inprocess_vs_browser"].items()
+        }
+    if family == "mujoco":
+        return {
+            f"{env_id.split('/')[-1]}_{name}": r
+            for env_id, by_name in data["ratios"].items()
+            for name, r in by_name.items()
+        }
+    raise KeyError(family)
+
+
+def bench_families(families: list[str], quick: bool, out: Path) -> dict[str, Any]:
+    """Run each family's benchmark script (its ``main``) into ``out``; gather headlines.
+
+    A family whose script fails is reported with the error, not dropped.
+    """
+    import importlib.util
+
+    results: dict[str, Any] = {}
+    here = Path(__file__).resolve().parent
+    for family in families:
+        script = FAMILY_SCRIPTS[family]
+        print(f"\n== {family} ({script}) ==", flush=True)
+        t0 = time.perf_counter()
+        try:
+            spec = importlib.util.spec_from_file_location(f"_bench_{family}", here / script)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            rc = module.main(["--out", str(out), *(["--quick"] if quick else [])])
+            if rc:
+                raise RuntimeError(f"{script} exited with {rc}")
+            data = json.loads((out / script.replace(".py", ".json")).read_text())
+            results[family] = {
+                "script": f"benchmarks/{script}",
+                "results": script.replace(".py", ".json"),
+                "targets": family_headlines(family, data),
+                "wall_time_s": round(time.perf_counter() - t0, 1),
+            }
+        except Exception as exc:
+            print(f"{family}: FAILED: {type(exc).__name__}: {exc}", flush=True)
+            results[family] = {"script": f"benchmarks/{script}", "error": repr(exc)}
+    return results
+
+
+def parse_families(text: str) -> list[str]:
+    """``all``, ``none`` or a comma-separated list of :data:`FAMILY_SCRIPTS` keys."""
+    if text == "all":
+        return list(FAMILY_SCRIPTS)
+    if text == "none":
+        return []
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = sorted(set(names) - set(FAMILY_SCRIPTS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown families {unknown}; choose from {sorted(FAMILY_SCRIPTS)}, all or none"
+        )
+    return names
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags."""
     here = Path(__file__).resolve().parent
@@ -629,6 +714,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument(
         "--windows", type=int, default=N_WINDOWS, help="timed windows per measurement (best of)"
+    )
+    ap.add_argument(
+        "--families",
+        type=parse_families,
+        default="all",
+        help=f"other families to run: all (default), none, or some of {', '.join(FAMILY_SCRIPTS)}",
     )
     return ap.parse_args(argv)
 
@@ -662,6 +753,14 @@ def main(argv: list[str] | None = None) -> int:
     print_tables(cart, single, other, ratios, ns, info, args.windows)
 
     args.out.mkdir(parents=True, exist_ok=True)
+    families = bench_families(args.families, args.quick, args.out)
+    for family, res in families.items():
+        for name, r in res.get("targets", {}).items():
+            verdict = "met" if r.get("met") else "NOT met"
+            print(
+                f"{family:10s} {name:44s} {r.get('value')!s:>10} "
+                f"(target {r.get('target')}: {verdict})"
+            )
     result = {
         "benchmark": "rewardgym throughput (env steps per second)",
         "quick": args.quick,
@@ -673,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
         "single_env": single,
         "other_tasks": other,
         "ratios": ratios,
+        "families": families,
         "wall_time_s": time.perf_counter() - t_start,
     }
     json_path = args.out / "throughput.json"

@@ -109,10 +109,79 @@ CONTROL_ENVS: tuple[EnvEntry, ...] = (
 # Each family keeps its entries in its own tuple below; ENVS joins them.
 
 _TOOL_USE = "rewardgym.envs.tool_use"
-TOOL_USE_ENVS: tuple[EnvEntry, ...] = ()
+TOOL_USE_ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id=f"{NAMESPACE}/ToolCall-v0",
+        family="tool_use",
+        kind="single",
+        entry_point=f"{_TOOL_USE}.env:ToolCallEnv",
+        summary="Single-turn function calling over a SQLite database (BFCL/ToolRL rewards)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/ToolAgent-v0",
+        family="tool_use",
+        kind="single",
+        entry_point=f"{_TOOL_USE}.env:ToolAgentEnv",
+        max_episode_steps=30,
+        summary="Multi-turn tool use with a scripted user, retail/travel/banking (tau-bench)",
+    ),
+    *(
+        EnvEntry(
+            id=f"{NAMESPACE}/ToolAgent-{name.capitalize()}-v0",
+            family="tool_use",
+            kind="single",
+            entry_point=f"{_TOOL_USE}.env:ToolAgentEnv",
+            max_episode_steps=30,
+            summary=f"ToolAgent on the {name} domain only",
+            kwargs={"domain": name},
+        )
+        for name in ("retail", "travel", "banking")
+    ),
+)
 
 _TEXT_GAMES = "rewardgym.envs.text_games"
-TEXT_GAME_ENVS: tuple[EnvEntry, ...] = ()
+TEXT_GAME_ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id=f"{NAMESPACE}/TextQuest-v0",
+        family="text_games",
+        kind="single",
+        entry_point=f"{_TEXT_GAMES}.textquest:TextQuestEnv",
+        max_episode_steps=200,
+        summary="Generated text adventure (TextWorld-like): keys, doors, containers, a quest",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/Wordle-v0",
+        family="text_games",
+        kind="single",
+        entry_point=f"{_TEXT_GAMES}.word_games:WordleEnv",
+        max_episode_steps=30,
+        summary="Find a hidden 5-letter word in 6 guesses from green/yellow marks",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/Mastermind-v0",
+        family="text_games",
+        kind="single",
+        entry_point=f"{_TEXT_GAMES}.word_games:MastermindEnv",
+        max_episode_steps=40,
+        summary="Crack a 4-peg, 6-colour code in 10 guesses from black/white pegs",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/Hangman-v0",
+        family="text_games",
+        kind="single",
+        entry_point=f"{_TEXT_GAMES}.word_games:HangmanEnv",
+        max_episode_steps=40,
+        summary="Reveal a hidden word letter by letter before 6 wrong guesses",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/Sokoban-v0",
+        family="text_games",
+        kind="single",
+        entry_point=f"{_TEXT_GAMES}.sokoban:SokobanEnv",
+        max_episode_steps=200,
+        summary="Push boxes onto targets in generated solvable warehouses (text grid)",
+    ),
+)
 
 _RISK = "rewardgym.envs.risk"
 RISK_ENVS: tuple[EnvEntry, ...] = (
@@ -123,9 +192,76 @@ RISK_ENVS: tuple[EnvEntry, ...] = (
         entry_point=f"{_RISK}.risk_v0",
         summary="The Risk board game for 2-6 players (PettingZoo AEC, classic and tiny maps)",
     ),
+    EnvEntry(
+        id=f"{NAMESPACE}/matrix_risk_v0",
+        family="risk",
+        kind="parallel",
+        entry_point=f"{_RISK}.matrix_risk_v0",
+        summary="Repeated matrix games with risky outcomes: stag hunt, chicken, catastrophes",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/intersection_v0",
+        family="risk",
+        kind="parallel",
+        entry_point=f"{_RISK}.intersection_v0",
+        summary="Cars at an unsignalled intersection choose speeds; crashes cost apart from reward",
+    ),
 )
 
-ENVS: tuple[EnvEntry, ...] = CONTROL_ENVS + TOOL_USE_ENVS + TEXT_GAME_ENVS + RISK_ENVS
+_MUJOCO = "rewardgym.envs.mujoco"
+MUJOCO_ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id=f"{NAMESPACE}/PointReach-v0",
+        family="mujoco",
+        kind="vector",
+        entry_point=f"{_MUJOCO}.point_reach:PointReachEnv",
+        vector_entry_point=f"{_MUJOCO}.point_reach:PointReachVectorEnv",
+        max_episode_steps=100,
+        summary="Push a puck to a random goal (MuJoCo; sparse success, exported potentials)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/ReacherSparse-v0",
+        family="mujoco",
+        kind="vector",
+        entry_point=f"{_MUJOCO}.reacher:ReacherSparseEnv",
+        vector_entry_point=f"{_MUJOCO}.reacher:ReacherSparseVectorEnv",
+        max_episode_steps=100,
+        summary="Two-link arm reaching a target (MuJoCo; sparse success with control cost)",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/HopperForward-v0",
+        family="mujoco",
+        kind="vector",
+        entry_point=f"{_MUJOCO}.hopper:HopperForwardEnv",
+        vector_entry_point=f"{_MUJOCO}.hopper:HopperForwardVectorEnv",
+        max_episode_steps=1000,
+        summary="One-legged hopper; forward, alive, control and contact terms (MuJoCo)",
+    ),
+)
+
+_WEB = "rewardgym.envs.web"
+WEB_ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id=f"{NAMESPACE}/WebShop-v0",
+        family="web",
+        kind="single",
+        entry_point=f"{_WEB}.webshop:WebShopEnv",
+        max_episode_steps=50,
+        summary="Shop a generated web store (WebShop-like): search, pick options, buy",
+    ),
+    EnvEntry(
+        id=f"{NAMESPACE}/WebForms-v0",
+        family="web",
+        kind="single",
+        entry_point=f"{_WEB}.webforms:WebFormsEnv",
+        max_episode_steps=20,
+        summary="MiniWoB-style web forms: login, fill a form, book a flight, pick a date, a menu",
+    ),
+)
+
+ENVS: tuple[EnvEntry, ...] = (
+    CONTROL_ENVS + TOOL_USE_ENVS + TEXT_GAME_ENVS + RISK_ENVS + WEB_ENVS + MUJOCO_ENVS
+)
 
 
 def register_all() -> None:
