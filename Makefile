@@ -37,8 +37,10 @@ system-deps:
 		     DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; }; \
 	fi
 
+# The quick benchmark suite: one task per family with random, oracle and short-trained
+# agents (a few minutes on 2 cores); `rewardgym demo` is the one-minute tour.
 demo: install
-	$(BIN)/rewardgym demo
+	$(BIN)/rewardgym bench quick
 
 lint: install
 	$(BIN)/ruff check .

@@ -124,19 +124,56 @@ def _grid(
     ]
 
 
+#: Discrete mode for the text envs: random plays uniformly over the legal candidates
+#: (in text mode it would type noise) and MaskablePPO can train on them.
+_DISCRETE = {"action_mode": "discrete"}
+
+
 def _quick() -> Suite:
+    seeds = range(3)
+    text_ppo = {"n_steps": 128, "batch_size": 128}
     runs = [
-        *_grid("rewardgym/CartPole-v1", ["random"], range(3)),
-        *_grid("rewardgym/CartPole-v1", ["ppo"], range(3), train_steps=100_000),
-        *_grid("rewardgym/Acrobot-v1", ["random"], range(3)),
-        *_grid("rewardgym/Acrobot-v1", ["ppo"], range(3), train_steps=100_000),
-    ]
+        # control: the Numba vector env and the batched PPO
+        *_grid("rewardgym/CartPole-v1", ["random"], seeds),
+        *_grid("rewardgym/CartPole-v1", ["ppo"], seeds, train_steps=100_000),
+        # MuJoCo: the batched mujoco.batch vector env
+        *_grid("rewardgym/PointReach-v0", ["random", "oracle"], seeds),
+        # the sparse goal reward alone vs with potential-based shaping (-distance)
+        *_grid(
+            "rewardgym/PointReach-v0", ["ppo"], seeds, train_steps=200_000,
+            rewards=("env", "shaping:neg_distance"),
+            agent_kwargs={"num_envs": 16, "num_steps": 64},
+        ),
+        # tool use, text games, web: discrete mode over the candidate actions
+        *_grid("rewardgym/ToolCall-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE,
+               episodes=20),
+        *_grid(
+            "rewardgym/ToolCall-v0", ["sb3:maskable_ppo"], seeds, train_steps=6_000,
+            env_kwargs=_DISCRETE, episodes=20, agent_kwargs=text_ppo,
+        ),
+        *_grid("rewardgym/TextQuest-v0", ["random", "oracle"], seeds,
+               env_kwargs={**_DISCRETE, "difficulty": "easy"}),
+        *_grid(
+            "rewardgym/TextQuest-v0", ["sb3:maskable_ppo"], seeds, train_steps=6_000,
+            env_kwargs={**_DISCRETE, "difficulty": "easy"}, agent_kwargs=text_ppo,
+        ),
+        *_grid("rewardgym/WebShop-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE),
+    ]  # fmt: skip
     return Suite(
         "quick",
-        "A few minutes on 2 cores: one task per family with random, oracle and a "
-        "short-trained agent.",
+        "A few minutes on 2 cores: one task per family (control, MuJoCo, tool use, text "
+        "games, web) with random, oracle and a short-trained agent. Risk games are "
+        "PettingZoo envs: benchmarks/risk.py runs their solvers.",
         runs,
-        {"rewardgym/CartPole-v1": (22.0, 500.0), "rewardgym/Acrobot-v1": (-500.0, -100.0)},
+        {
+            "rewardgym/CartPole-v1": (22.0, 500.0),
+            # sparse success tasks: 0 (never) to the oracle's 1
+            "rewardgym/PointReach-v0": (0.0, 1.0),
+            "rewardgym/TextQuest-v0": (0.0, 1.0),
+            "rewardgym/WebShop-v0": (0.0, 1.0),
+            # ToolCall: the worst scalar reward (-1.5: unknown tool) to the oracle's
+            "rewardgym/ToolCall-v0": (-1.5, 1.65),
+        },
     )
 
 
