@@ -51,7 +51,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -61,6 +61,24 @@ __all__ = ["MODES", "ScriptedLLMProcess", "ScriptedLLMServer", "ScriptedScorer",
 
 #: The answer modes (see the module docstring).
 MODES: tuple[str, ...] = ("normal", "slow", "error", "malformed", "chatty", "garbage")
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading server that stays quiet when a client hangs up (an annotator
+    timing out or closing its connection pool is normal here, not an error)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+#: A scripted reply: the request's messages -> the assistant's text (used instead of
+#: the label scorer; the server then plays a chat model, e.g. for an LLM agent's tests).
+Responder = Callable[[list[dict[str, Any]]], str]
 
 _MALFORMED_BODIES = (
     b'{"id": "x", "choices": [{"message": {"role": "assistant", "content": "{\\"1\\": 1',
@@ -133,8 +151,16 @@ def _chatty(answer: dict[str, Any], variant: int) -> str:
 class _State:
     """Mode, timing and counters, shared by the request handlers."""
 
-    def __init__(self, scorer: ScriptedScorer, mode: str, delay: float, latency: float):
+    def __init__(
+        self,
+        scorer: ScriptedScorer,
+        mode: str,
+        delay: float,
+        latency: float,
+        responder: Responder | None = None,
+    ):
         self.scorer = scorer
+        self.responder = responder
         self.lock = threading.Lock()
         self.mode = mode
         self.delay = delay
@@ -251,13 +277,25 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             if mode == "malformed":
                 self._send(200, _MALFORMED_BODIES[variant % len(_MALFORMED_BODIES)])
                 return
-            answer = state.scorer.answer(items)
-            if mode == "chatty":
-                content = _chatty(answer, variant % 4)
+            if state.responder is not None:
+                try:
+                    reply = str(state.responder(messages))
+                except Exception as e:  # a broken script answers 500, like a broken model
+                    self._json(500, {"error": {"message": f"responder failed: {e!r}"}})
+                    return
+                if mode == "chatty":
+                    reply = (
+                        f"<think>Let me look at this.</think>\nSure! Here it is:\n```\n{reply}\n```"
+                    )
+                elif mode == "garbage":
+                    reply = "I'm sorry, I cannot help with that."
+                content = reply
+            elif mode == "chatty":
+                content = _chatty(state.scorer.answer(items), variant % 4)
             elif mode == "garbage":
                 content = "I'm sorry, but I can't evaluate these messages without more context."
             else:
-                content = json.dumps(answer)
+                content = json.dumps(state.scorer.answer(items))
             self._json(
                 200,
                 {
@@ -342,19 +380,24 @@ class ScriptedLLMServer(_Controlled):
         mode: str = "normal",
         delay: float = 1.0,
         latency: float = 0.0,
+        responder: Responder | None = None,
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if responder is not None and not callable(responder):
+            raise ValueError(f"responder must be callable(messages) -> str, got {responder!r}")
         self.host = host
         self.port = int(port)
-        self.state = _State(ScriptedScorer(keywords, labels), mode, float(delay), float(latency))
-        self._server: ThreadingHTTPServer | None = None
+        self.state = _State(
+            ScriptedScorer(keywords, labels), mode, float(delay), float(latency), responder
+        )
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> ScriptedLLMServer:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer((self.host, self.port), _handler(self.state))
+        server = _Server((self.host, self.port), _handler(self.state))
         server.daemon_threads = True
         self.port = int(server.server_address[1])
         self._server = server
@@ -515,7 +558,7 @@ def main(argv: list[str] | None = None) -> None:
         dict(args.keyword), labels, host=args.host, port=args.port, mode=args.mode,
         delay=args.delay, latency=args.latency,
     )  # fmt: skip
-    httpd = ThreadingHTTPServer((server.host, server.port), _handler(server.state))
+    httpd = _Server((server.host, server.port), _handler(server.state))
     httpd.daemon_threads = True
     print(f"LISTENING {httpd.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
