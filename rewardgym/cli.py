@@ -187,7 +187,10 @@ def cmd_play(args: argparse.Namespace) -> int:
         if not (terminated or truncated):
             _print_choices(console, info)
         if terminated or truncated:
-            console.print(f"episode over ({'terminated' if terminated else 'truncated'})")
+            end = "terminated" if terminated else "truncated"
+            if "success" in info:
+                end += f", success={bool(info['success'])}"
+            console.print(f"episode over ({end})")
             break
         if agent is not None and args.fps > 0:
             time.sleep(1.0 / args.fps)

@@ -86,3 +86,37 @@ def test_set_passes_constructor_arguments_and_reports_bad_ones(capsys):
     assert "gravity" in capsys.readouterr().out
     assert main(["run", "rewardgym/Pendulum-v1", "--set", "g"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().out
+
+
+TEXT_IDS = [
+    "rewardgym/ToolCall-v0",
+    "rewardgym/ToolAgent-v0",
+    "rewardgym/TextQuest-v0",
+    "rewardgym/Wordle-v0",
+    "rewardgym/Mastermind-v0",
+    "rewardgym/Hangman-v0",
+    "rewardgym/Sokoban-v0",
+    "rewardgym/WebShop-v0",
+    "rewardgym/WebForms-v0",
+]
+
+
+@pytest.mark.parametrize("env_id", TEXT_IDS)
+def test_play_text_envs_with_the_oracle_until_it_wins(env_id, capsys):
+    assert main(["play", env_id, "--agent", "oracle", "--fps", "0", "--seed", "1"]) == 0
+    assert "success=True)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("env_id", TEXT_IDS)
+def test_play_text_envs_interactively_types_text_actions(env_id):
+    out = subprocess.run(
+        [sys.executable, "-m", "rewardgym", "play", env_id, "--interactive", "--fps", "0"],
+        input="hello there\n\x00\x01 ; rm -rf /\nq\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "step 1 action='hello there'" in out.stdout
+    # the hostile second line is played too (single-turn ToolCall has ended by then)
+    assert "step 2" in out.stdout or "episode over" in out.stdout
