@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -206,18 +206,21 @@ def _full() -> Suite:
 
 
 def _shaping_ablation() -> Suite:
-    """Sparse MountainCar with and without potential-based shaping."""
+    """Sparse PointReach (reward 1 on reaching the goal) with and without
+    potential-based shaping."""
     runs = _grid(
-        "rewardgym/MountainCar-v0", ["ppo"], range(5), train_steps=400_000,
-        rewards=("env", "shaping:mechanical_energy", "shaping:height"), episodes=20,
+        "rewardgym/PointReach-v0", ["ppo"], range(5), train_steps=200_000, episodes=20,
+        rewards=("env", "shaping:neg_distance", "shaping:damped_neg_distance"),
+        agent_kwargs={"num_envs": 16, "num_steps": 64},
     )  # fmt: skip
-    runs += _grid("rewardgym/MountainCar-v0", ["random"], range(5), episodes=20)
+    runs += _grid("rewardgym/PointReach-v0", ["random", "oracle"], range(5), episodes=20)
     return Suite(
         "ablation-shaping",
-        "MountainCar (-1 per step until the flag): PPO on the env reward vs the env "
-        "reward plus potential-based shaping (same gamma as the learner).",
+        "PointReach (sparse: 1 when the puck reaches the goal): PPO on the env reward vs "
+        "the env reward plus potential-based shaping with the task's exported potentials "
+        "(same gamma as the learner).",
         runs,
-        {"rewardgym/MountainCar-v0": (-200.0, -110.0)},
+        {"rewardgym/PointReach-v0": (0.0, 1.0)},
     )
 
 
@@ -338,6 +341,48 @@ def _run_safely(spec: RunSpec) -> tuple[str, dict[str, Any] | None, str | None]:
 # -- a suite ---------------------------------------------------------------------------
 
 
+def _ray_run(spec: RunSpec) -> dict[str, Any]:
+    """The body of one Ray task: :func:`run_one`, raising on failure so that Ray
+    retries it."""
+    return run_one(spec)
+
+
+def _run_on_ray(
+    pending: list[RunSpec],
+    address: str | None,
+    retries: int,
+    record: Callable[[str, dict[str, Any] | None, str | None], None],
+    advance: Callable[[], None],
+) -> None:
+    """Submit each run as a Ray task (``max_retries=retries``, application errors
+    retried too) and record each as it finishes. ``address``: ``None`` starts a local
+    Ray instance, ``"auto"`` joins the running cluster, else a cluster address."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("--ray needs Ray: pip install 'rewardgym[ray]'") from exc
+
+    started = False
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        started = True
+    try:
+        task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(_ray_run)
+        refs = {task.remote(spec): spec for spec in pending}
+        while refs:
+            done, _ = ray.wait(list(refs), num_returns=1)
+            for ref in done:
+                spec = refs.pop(ref)
+                try:
+                    record(spec.key, ray.get(ref), None)
+                except Exception as exc:  # the last attempt failed: kept, not dropped
+                    record(spec.key, None, f"failed after {retries + 1} attempts:\n{exc}")
+                advance()
+    finally:
+        if started:
+            ray.shutdown()
+
+
 def run_suite(
     suite: Suite,
     out: str | Path = "benchmarks/results",
@@ -345,8 +390,18 @@ def run_suite(
     workers: int = 2,
     resume: bool = True,
     progress: bool = True,
+    ray_address: str | Literal[False] | None = False,
+    retries: int = 2,
 ) -> dict[str, Any]:
-    """Run every unfinished run of ``suite`` and write the summary; returns it."""
+    """Run every unfinished run of ``suite`` and write the summary; returns it.
+
+    Runs go to ``workers`` spawned processes, or with ``ray_address`` to Ray tasks
+    (``None``: a local Ray instance; ``"auto"``: the running cluster; else its
+    address), each retried up to ``retries`` times (a worker that dies included). The
+    files written are the same either way.
+    """
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
     folder = Path(out) / suite.name
     runs_dir = folder / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -366,7 +421,9 @@ def run_suite(
 
     with Progress(disable=not progress) as bar:
         task = bar.add_task(f"suite {suite.name}", total=len(pending))
-        if workers <= 1 or len(pending) <= 1:
+        if ray_address is not False and pending:
+            _run_on_ray(pending, ray_address, retries, record, lambda: bar.advance(task))
+        elif workers <= 1 or len(pending) <= 1:
             for spec in pending:
                 record(*_run_safely(spec))
                 bar.advance(task)

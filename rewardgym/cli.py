@@ -7,7 +7,7 @@ import inspect
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 from rich.console import Console
@@ -290,9 +290,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except ValueError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
-    summary = bench.run_suite(
-        suite, args.out, workers=args.workers, resume=not args.restart, progress=True
-    )
+    ray_address: str | Literal[False] | None = False
+    if args.ray is not None:
+        ray_address = None if args.ray == "local" else args.ray
+    try:
+        summary = bench.run_suite(
+            suite, args.out, workers=args.workers, resume=not args.restart, progress=True,
+            ray_address=ray_address, retries=args.retries,
+        )  # fmt: skip
+    except (ImportError, ValueError, ConnectionError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
     table = Table(title=f"rewardgym bench {suite.name}")
     for col in ("env", "agent", "reward", "runs", "mean return", "IQM score [95% CI]", "success"):
         table.add_column(col, justify="left" if col in ("env", "agent", "reward") else "right")
@@ -365,6 +373,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="benchmarks/results", help="results folder")
     p.add_argument("--workers", type=int, default=2, help="parallel processes")
     p.add_argument("--restart", action="store_true", help="redo finished runs")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run each run as a Ray task: no address starts a local Ray instance, "
+        "'auto' joins the running cluster, or give the cluster's address",
+    )
+    p.add_argument(
+        "--retries", type=int, default=2, help="attempts after the first for a failed run (Ray)"
+    )
     p.add_argument("--list", action="store_true", help="list the suites")
     p.set_defaults(func=cmd_bench)
 

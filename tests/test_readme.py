@@ -27,7 +27,14 @@ def test_readme_has_examples():
     assert len(COMMANDS) >= 5
 
 
-@pytest.mark.parametrize("index", range(len(PYTHON)))
+# Blocks that start Ray share the xdist group of the Ray tests: one local instance at a time.
+BLOCK_PARAMS = [
+    pytest.param(i, marks=pytest.mark.xdist_group("ray")) if "ray" in code else i
+    for i, code in enumerate(PYTHON)
+]
+
+
+@pytest.mark.parametrize("index", BLOCK_PARAMS)
 def test_readme_python_block_runs(index, capsys):
     exec(compile(PYTHON[index], f"README.md block {index}", "exec"), {"__name__": "__readme__"})
 
