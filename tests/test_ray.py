@@ -142,3 +142,27 @@ def test_rllib_ppo_trains_on_a_vector_env_and_a_pettingzoo_env():
     result = algo.train()
     algo.stop()
     assert np.isfinite(result["env_runners"]["episode_return_mean"])
+
+
+@pytest.mark.parametrize("env_id", ["rewardgym/risk_v0", "rewardgym/intersection_v0"])
+def test_pettingzoo_envs_step_through_rllibs_multi_agent_wrappers(env_id):
+    from rewardgym.agents.rllib import make_env_creator
+    from rewardgym.rewards import EnvReward
+
+    env = make_env_creator(env_id, reward=EnvReward())({})
+    obs, _ = env.reset(seed=0)
+    assert obs, "no agent observed the start"
+    for _ in range(5):
+        actions = {}
+        for agent, o in obs.items():
+            space = (
+                env.action_space[agent]
+                if isinstance(env.action_space, dict)
+                else (env.get_action_space(agent))
+            )
+            mask = o.get("action_mask") if isinstance(o, dict) else None
+            actions[agent] = int(np.flatnonzero(mask)[0]) if mask is not None else space.sample()
+        obs, rewards, terminateds, truncateds, _ = env.step(actions)
+        assert set(rewards) <= set(env.get_agent_ids()) | {"__all__"}
+        if terminateds.get("__all__") or truncateds.get("__all__"):
+            break

@@ -259,7 +259,7 @@ def test_reward_wrapper_composes_logged_terms():
 def test_cli_play_with_the_oracle_completes_a_game(capsys):
     assert cli_main(["play", ID, "--agent", "oracle", "--fps", "0", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert "*** You won!" in out and "episode over (terminated)" in out
+    assert "*** You won!" in out and "episode over (terminated, success=True)" in out
 
 
 def test_oracle_agent_runs_through_the_runner():

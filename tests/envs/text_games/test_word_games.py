@@ -544,7 +544,7 @@ def test_play_cli_finishes_a_wordle_game_with_the_oracle(capsys):
 
     assert main(["play", "rewardgym/Wordle-v0", "--agent", "oracle", "--fps", "0"]) == 0
     out = capsys.readouterr().out
-    assert "you found the word" in out and "episode over (terminated)" in out
+    assert "you found the word" in out and "episode over (terminated, success=True)" in out
 
 
 def test_same_seed_same_games():
