@@ -86,3 +86,23 @@ def test_bad_arguments_say_what_to_do():
         train("rewardgym/CartPole-v1", "trpo")
     with pytest.raises(ValueError, match="PettingZoo"):
         train("rewardgym/risk_v0", "ppo", total_timesteps=10)
+
+
+@pytest.mark.parametrize(
+    "env_id, algo, kwargs",
+    [
+        ("rewardgym/PointReach-v0", "ppo", {}),
+        ("rewardgym/ToolCall-v0", "maskable_ppo", {}),
+        ("rewardgym/TextQuest-v0", "maskable_ppo", {"difficulty": "easy"}),
+        ("rewardgym/WebShop-v0", "maskable_ppo", {}),
+    ],
+)
+def test_train_runs_on_an_env_of_every_gymnasium_family(env_id, algo, kwargs):
+    result = train(
+        env_id, algo, total_timesteps=128, num_envs=2, env_kwargs=kwargs, eval_episodes=1,
+        algo_kwargs={"n_steps": 64, "batch_size": 64},
+    )  # fmt: skip
+    assert result.timesteps >= 128 and len(result.eval_returns) == 1
+    if algo == "maskable_ppo":  # text envs train on their discrete mode
+        assert result.env_kwargs["action_mode"] == "discrete"
+        assert result.eval_success is not None
