@@ -178,29 +178,56 @@ def _quick() -> Suite:
 
 
 def _full() -> Suite:
+    seeds = range(10)
+    text_ppo = {"n_steps": 128, "batch_size": 128}
     runs = [
-        *_grid("rewardgym/CartPole-v1", ["random"], range(10)),
-        *_grid("rewardgym/CartPole-v1", ["ppo"], range(10), train_steps=300_000),
+        *_grid("rewardgym/CartPole-v1", ["random"], seeds),
+        *_grid("rewardgym/CartPole-v1", ["ppo"], seeds, train_steps=300_000),
         *_grid("rewardgym/CartPole-v1", ["sb3:ppo"], range(5), train_steps=100_000),
-        *_grid("rewardgym/Acrobot-v1", ["random"], range(10)),
-        *_grid("rewardgym/Acrobot-v1", ["ppo"], range(10), train_steps=300_000),
-        *_grid("rewardgym/MountainCar-v0", ["random"], range(10)),
+        *_grid("rewardgym/Acrobot-v1", ["random"], seeds),
+        *_grid("rewardgym/Acrobot-v1", ["ppo"], seeds, train_steps=300_000),
+        *_grid("rewardgym/MountainCar-v0", ["random"], seeds),
+        *_grid("rewardgym/MountainCar-v0", ["ppo"], seeds, train_steps=500_000),
+        *_grid("rewardgym/PointReach-v0", ["random", "oracle"], seeds),
         *_grid(
-            "rewardgym/MountainCar-v0",
-            ["ppo"],
-            range(10),
-            train_steps=500_000,
-            rewards=("env", "shaping:mechanical_energy"),
+            "rewardgym/PointReach-v0", ["ppo"], seeds, train_steps=300_000,
+            rewards=("env", "shaping:neg_distance"),
+            agent_kwargs={"num_envs": 16, "num_steps": 64},
         ),
-    ]
+        *_grid("rewardgym/ReacherSparse-v0", ["random", "oracle"], seeds),
+        *_grid("rewardgym/ToolCall-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE,
+               episodes=50),
+        *_grid(
+            "rewardgym/ToolCall-v0", ["sb3:maskable_ppo"], range(5), train_steps=50_000,
+            env_kwargs=_DISCRETE, episodes=50, agent_kwargs=text_ppo,
+        ),
+        *_grid("rewardgym/ToolAgent-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE),
+        *_grid("rewardgym/TextQuest-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE),
+        *_grid(
+            "rewardgym/TextQuest-v0", ["sb3:maskable_ppo"], range(5), train_steps=50_000,
+            env_kwargs=_DISCRETE, agent_kwargs=text_ppo,
+        ),
+        *_grid("rewardgym/Sokoban-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE),
+        *_grid("rewardgym/WebShop-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE),
+        *_grid("rewardgym/WebForms-v0", ["random", "oracle"], seeds, env_kwargs=_DISCRETE),
+    ]  # fmt: skip
     return Suite(
         "full",
-        "Several seeds per task.",
+        "Several seeds per task, every Gymnasium family (about an hour on 2 cores).",
         runs,
         {
             "rewardgym/CartPole-v1": (22.0, 500.0),
             "rewardgym/Acrobot-v1": (-500.0, -100.0),
             "rewardgym/MountainCar-v0": (-200.0, -110.0),
+            "rewardgym/PointReach-v0": (0.0, 1.0),
+            # (about a random agent's return, the oracle's); returns include penalties
+            "rewardgym/ReacherSparse-v0": (-0.75, 0.7),
+            "rewardgym/ToolCall-v0": (-1.5, 1.65),
+            "rewardgym/ToolAgent-v0": (-20.0, 2.0),
+            "rewardgym/TextQuest-v0": (0.0, 1.0),
+            "rewardgym/Sokoban-v0": (-80.0, 1.2),
+            "rewardgym/WebShop-v0": (0.0, 1.0),
+            "rewardgym/WebForms-v0": (-1.0, 1.0),
         },
     )
 
