@@ -438,11 +438,23 @@ class ParallelRewardWrapper(BaseParallelWrapper):
 class AECRewardWrapper(BaseWrapper):
     """A PettingZoo AEC env whose rewards are replaced by a term expression.
 
-    After each ``step``, every agent with a reward in ``env.rewards`` gets a
-    transition from its observation before the step to its observation after it.
-    ``rewards`` and the cumulative rewards ``last()`` reports are the shaped ones:
-    the wrapper adds, to the env's own cumulative reward, the difference between
-    shaped and raw rewards since the agent last acted.
+    Transitions are the agents' own turns, as an AEC learner experiences them
+    (``obs, r, ... = env.last(); env.step(a)``): an agent's transition starts when it
+    acts, from the observation it acted on, and ends when it is next selected (or
+    leaves the game), at its observation then. Its reward is the env's reward summed
+    over the AEC steps in between (the cumulative reward ``last()`` reports), and its
+    ``terminated``/``truncated`` flags are the env's at the end. So a term counts once
+    per turn of each agent, whatever the number of agents, and potential shaping with
+    the learner's ``gamma`` telescopes over the agent's decisions (the policy-invariance
+    condition of Ng et al. 1999, applied per agent).
+
+    ``last()`` and ``_cumulative_rewards`` report the shaped turn reward once a turn
+    has ended; ``rewards`` (per AEC step) is the env's plus, on the step that ended a
+    turn, the difference between the shaped and raw turn rewards, so that an agent's
+    ``rewards`` summed since its last action equal what ``last()`` reports.
+    ``infos[agent]["reward_terms"]`` holds the values of the agent's last completed
+    turn until it acts again. Rewards an agent receives before its first action belong
+    to no turn and pass through unchanged.
     """
 
     def __init__(self, env: Any, reward: Term | Callable[[str], Term]):
@@ -451,6 +463,7 @@ class AECRewardWrapper(BaseWrapper):
         self._delta: dict[str, float] = {}
         self._rewards: dict[str, float] = {}
         self._infos: dict[str, dict[str, Any]] = {}
+        self._turns: dict[str, tuple[Any, Any]] = {}  # agent -> (obs it acted on, action)
 
     @property
     def rewards(self) -> dict[str, float]:
@@ -466,7 +479,7 @@ class AECRewardWrapper(BaseWrapper):
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         self.env.reset(seed=seed, options=options)
-        self._delta, self._rewards, self._infos = {}, {}, {}
+        self._delta, self._rewards, self._infos, self._turns = {}, {}, {}, {}
         for core in self.cores.values():
             core.reset(None)
 
@@ -480,29 +493,45 @@ class AECRewardWrapper(BaseWrapper):
 
     def step(self, action: Any) -> None:
         acting = self.env.agent_selection
-        self._delta[acting] = 0.0  # the env zeroes the acting agent's cumulative reward
-        before = {a: self.env.observe(a) for a in self.env.agents}
+        dead = bool(self.env.terminations.get(acting, False)) or bool(
+            self.env.truncations.get(acting, False)
+        )
+        # The env zeroes the acting agent's cumulative reward: a new turn begins.
+        self._delta[acting] = 0.0
+        self._infos.pop(acting, None)
+        if not dead:
+            self._turns[acting] = (self.env.observe(acting), action)
         self.env.step(action)
-        self._rewards, self._infos = {}, {}
-        for agent, r in self.env.rewards.items():
-            if agent not in before:
-                continue
-            after = self.env.observe(agent) if agent in self.env.agents else before[agent]
-            term = bool(self.env.terminations.get(agent, False))
-            trunc = bool(self.env.truncations.get(agent, False))
-            t = Transitions.from_arrays(
-                _batch1(before[agent]), _batch1(action if agent == acting else None),
-                _batch1(after), [float(r)], [term], [trunc],
-                _batch1(self.env.infos.get(agent, {})),
-            )  # fmt: skip
-            value, parts = self.cores[agent](t)
-            self._rewards[agent] = float(value[0])
-            self._delta[agent] = self._delta.get(agent, 0.0) + float(value[0]) - float(r)
-            self._infos[agent] = {
-                "reward_terms": {
-                    **self.env.infos.get(agent, {}).get("reward_terms", {}),
-                    **{k: float(v[0]) for k, v in parts.items()},
-                }
+        self._rewards = {}
+        ended = [a for a in self._turns if a not in self.env.agents]
+        selected = self.env.agent_selection
+        if selected in self._turns and selected not in ended:
+            ended.append(selected)
+        for agent in ended:
+            self._end_turn(agent)
+
+    def _end_turn(self, agent: str) -> None:
+        """Evaluate the agent's turn that ends now (it is selected or has left)."""
+        obs, action = self._turns.pop(agent)
+        present = agent in self.env.agents
+        after = self.env.observe(agent) if present else obs
+        raw = float(self.env._cumulative_rewards.get(agent, 0.0))
+        term = bool(self.env.terminations.get(agent, not present))
+        trunc = bool(self.env.truncations.get(agent, False))
+        info = self.env.infos.get(agent, {})
+        t = Transitions.from_arrays(
+            _batch1(obs), _batch1(action), _batch1(after), [raw], [term], [trunc],
+            _batch1(info),
+        )  # fmt: skip
+        value, parts = self.cores[agent](t)
+        shaped = float(value[0])
+        self._delta[agent] = shaped - raw
+        self._rewards[agent] = float(self.env.rewards.get(agent, 0.0)) + shaped - raw
+        self._infos[agent] = {
+            "reward_terms": {
+                **info.get("reward_terms", {}),
+                **{k: float(v[0]) for k, v in parts.items()},
             }
-            if term or trunc:
-                self.cores[agent].reset(None)
+        }
+        if term or trunc or not present:
+            self.cores[agent].reset(None)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import rewardgym  # noqa: F401
+from rewardgym.rewards.shaping import Shaping
 from rewardgym.rewards.terms import (
     Constant,
     EnvReward,
@@ -267,3 +268,49 @@ def test_vector_wrapper_keeps_its_own_copy_of_reused_observation_buffers():
         outs.append([venv.step(np.ones(3, dtype=np.int64))[1].copy() for _ in range(5)])
     np.testing.assert_array_equal(outs[0], outs[1])
     assert np.abs(outs[0][-1]).max() > 0
+
+
+def _play_aec(env, seed=0):
+    """Play an AEC env with action 1 for every live agent; each agent's last() rewards
+    in order, and the observations it acted on and was selected with."""
+    env.reset(seed=seed)
+    got = {a: [] for a in env.possible_agents}
+    seen = {a: [] for a in env.possible_agents}
+    for agent in env.agent_iter():
+        obs, reward, term, trunc, _ = env.last()
+        got[agent].append(reward)
+        seen[agent].append((np.array(obs, copy=True), term or trunc))
+        env.step(None if term or trunc else 1)
+    return got, seen
+
+
+def test_aec_terms_count_once_per_turn_of_each_agent():
+    """A constant term adds c per turn of an agent (not per AEC step, which would add
+    it once per agent per round on a two-player parallel_to_aec env)."""
+    import pz_tiny
+
+    const = Constant(0.5)
+    raw, _ = _play_aec(pz_tiny.env())
+    shaped, _ = _play_aec(AECRewardWrapper(pz_tiny.env(), EnvReward() + const))
+    for agent in raw:
+        # First last() of each agent precedes any action: no turn, nothing added.
+        assert shaped[agent][0] == raw[agent][0] == 0.0
+        np.testing.assert_allclose(shaped[agent][1:], np.array(raw[agent][1:]) + 0.5)
+
+
+def test_aec_potential_shaping_telescopes_over_each_agents_turns():
+    """F = gamma Phi(o') - Phi(o) with o the observation an agent acted on and o' the
+    one it is next selected with (Phi = 0 there when the game is over for it)."""
+    import pz_tiny
+
+    gamma = 0.9
+    phi = lambda obs: np.asarray(obs, dtype=np.float64).reshape(len(obs), -1)[:, 0] * 2.0  # noqa: E731
+    raw, seen = _play_aec(pz_tiny.env(), seed=3)
+    shaped, _ = _play_aec(AECRewardWrapper(pz_tiny.env(), EnvReward() + Shaping(phi, gamma)), 3)
+    for agent in raw:
+        for k in range(1, len(raw[agent])):
+            before = 2.0 * float(seen[agent][k - 1][0][0])
+            after, over = 2.0 * float(seen[agent][k][0][0]), seen[agent][k][1]
+            expect = raw[agent][k] + (0.0 if over else gamma * after) - before
+            assert shaped[agent][k] == pytest.approx(expect)
+        assert seen[agent][-1][1]  # the last selection is the dead step
