@@ -57,7 +57,7 @@ Episodic counts are per env, so they have no such interaction.
 
 Complexity: global counts live in an open-addressing hash table (linear probing, load at
 most 1/2, exact keys of w 8-byte words, a 64-bit splitmix hash). The episodic memory of
-each env holds the keys of its current episode: an inline list of up to 16 keys per env
+each env holds the keys of its current episode: an inline list of up to 32 keys per env
 and, for longer episodes, an overflow hash table keyed (episode id, key); a reset gives
 the env a new episode id and an empty list in O(1), and rebuilds of the overflow table
 drop the entries of finished episodes, so memory follows the number of global keys plus
@@ -69,9 +69,12 @@ global table rehashes it, O(1) amortised per new key. (A frozen global look-up g
 equal keys with ``np.unique(axis=0)`` instead, O(B log B w).) The vectorised NumPy tables
 of the first version are kept as the reference (``_CountTable(reference=True)``,
 ``CountBonus._REFERENCE``). ``"product"`` with ``SimHash(4, bits=32)`` on CartPole
-observations, per call on this project's 2-core machine: B = 64 0.01 ms, B = 1024
-0.05 ms, B = 8192 0.2 ms (first version: 0.21, 1.1 and 1.2-7.2 ms), about 0.03 ms of it
-SimHash's kernel at B = 8192; the episodic lists are bound by memory traffic there.
+observations (random CartPole episodes, replayed), per call on this project's 2-core
+machine: B = 64 0.01 ms, B = 1024 0.045 ms, B = 8192 0.19-0.23 ms depending on the run
+(first version: 0.21, 1.1 and 1.2-7.2 ms; 0.24 ms with 16 inline keys, whose overflow
+table took a tenth of the rows). At B = 8192 SimHash's projection takes 0.04-0.05 ms, the
+global look-ups 0.02 ms, the pass in env order 0.04 ms and the inline lists 0.08 ms, bound
+by memory traffic and mispredicted branches.
 
 **Random Network Distillation** (:class:`RNDBonus`), Burda et al. 2018, "Exploration by
 Random Network Distillation": a fixed, randomly initialised target network ``f`` and a
@@ -722,10 +725,13 @@ def _nb_bonus_rows(
     else:
         for i in range(m):
             out[i] = 1.0 if first[i] == 1 and not invalid[i] else 0.0
-    lanes = np.zeros(8)  # partial sums in a fixed order
-    for i0 in range(0, m, 8):
-        for lane in range(min(8, m - i0)):
+    lanes = np.zeros(8)  # partial sums in a fixed order; a constant inner trip count
+    m8 = m - m % 8  # lets the compiler vectorize the loop
+    for i0 in range(0, m8, 8):
+        for lane in range(8):
             lanes[lane] += out[i0 + lane]
+    for lane in range(m - m8):
+        lanes[lane] += out[m8 + lane]
     return lanes.sum()
 
 
@@ -1002,7 +1008,7 @@ class CountBonus(ExplorationBonus):
 
     MODES: tuple[str, ...] = ("global", "episodic", "product")
     _INITIAL_CAPACITY = 1024
-    _INLINE_KEYS = 16  # episodic keys per env held inline before the overflow table
+    _INLINE_KEYS = 32  # episodic keys per env held inline before the overflow table
     _REFERENCE = False  # True: the vectorised NumPy tables (the tests' reference)
 
     def __init__(

@@ -83,6 +83,7 @@ def test_rewards_overhead_benchmark_runs(tmp_path: Path) -> None:
         "+ logging",
         "+ shaping",
         "+ shaping + normalization",
+        "+ SimHash keys",
         "+ count bonus",
         "full stack",
         "full stack, NumPy path",
