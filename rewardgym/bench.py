@@ -33,6 +33,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -365,6 +366,20 @@ def _run_safely(spec: RunSpec) -> tuple[str, dict[str, Any] | None, str | None]:
         return spec.key, None, traceback.format_exc()
 
 
+def _run_isolated(spec: RunSpec, retries: int) -> tuple[str, dict[str, Any] | None, str | None]:
+    """Run ``spec`` alone in a fresh process, up to ``1 + retries`` times while the
+    process dies; a run that raises is recorded as :func:`_run_safely` does."""
+    import multiprocessing as mp
+
+    for _ in range(retries + 1):
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+            try:
+                return pool.submit(_run_safely, spec).result()
+            except BrokenProcessPool:
+                continue
+    return spec.key, None, f"failed after {retries + 1} attempts: its worker process died"
+
+
 # -- a suite ---------------------------------------------------------------------------
 
 
@@ -424,8 +439,11 @@ def run_suite(
 
     Runs go to ``workers`` spawned processes, or with ``ray_address`` to Ray tasks
     (``None``: a local Ray instance; ``"auto"``: the running cluster; else its
-    address), each retried up to ``retries`` times (a worker that dies included). The
-    files written are the same either way.
+    address). On Ray each run is retried up to ``retries`` times (a worker that dies
+    included). Locally a run that raises is recorded as a failure; when a worker
+    process dies, the runs the pool loses then are each re-run alone in a fresh process
+    (where a death is the run's own), up to ``1 + retries`` times. The files written are
+    the same either way.
     """
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
@@ -458,11 +476,20 @@ def run_suite(
             import multiprocessing as mp
 
             # spawn: Numba's threading layer and torch do not survive fork.
+            broken: list[RunSpec] = []
             with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                futures = [pool.submit(_run_safely, spec) for spec in pending]
+                futures = {pool.submit(_run_safely, spec): spec for spec in pending}
                 for fut in as_completed(futures):
-                    record(*fut.result())
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:  # a worker died; which run killed it is unknown
+                        broken.append(futures[fut])
+                        continue
+                    record(*result)
                     bar.advance(task)
+            for spec in broken:
+                record(*_run_isolated(spec, retries))
+                bar.advance(task)
 
     records = []
     for spec in suite.runs:

@@ -383,7 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
         "'auto' joins the running cluster, or give the cluster's address",
     )
     p.add_argument(
-        "--retries", type=int, default=2, help="attempts after the first for a failed run (Ray)"
+        "--retries",
+        type=int,
+        default=2,
+        help="attempts after the first for a failed run on Ray, or locally for a run "
+        "whose worker process died",
     )
     p.add_argument("--list", action="store_true", help="list the suites")
     p.set_defaults(func=cmd_bench)

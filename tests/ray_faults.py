@@ -1,6 +1,7 @@
-"""A Gymnasium env whose process dies the first time it is reset (for the Ray retry
-test): ``gym.make("ray_faults:CrashOnce-v0", marker=PATH)`` kills its process with
-``os._exit`` unless ``PATH`` exists, and creates ``PATH`` first, so the retry lives."""
+"""Gymnasium envs whose process dies when they are reset (for the retry tests of the
+Ray and local runners): ``gym.make("ray_faults:CrashOnce-v0", marker=PATH)`` kills its process with
+``os._exit`` unless ``PATH`` exists, and creates ``PATH`` first, so the retry lives;
+``CrashAlways-v0`` dies at every reset."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ class CrashOnce(gym.Env[np.ndarray, int]):
 
 
 gym.register("CrashOnce-v0", entry_point=CrashOnce, max_episode_steps=5)
+
+
+class CrashAlways(CrashOnce):
+    """Kills its process at every reset."""
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        os._exit(3)
+
+
+gym.register("CrashAlways-v0", entry_point=CrashAlways, max_episode_steps=5)

@@ -92,3 +92,42 @@ def test_json_suites_and_the_cli(tmp_path, capsys):
     assert "IQM score" in out and "random" in out and "results.json" in out
     assert main(["bench", "--list"]) == 0
     assert "quick" in capsys.readouterr().out
+
+
+def _fault_suite(tmp_path, env_id: str) -> bench.Suite:
+    """A run whose worker process dies, between two CartPole runs sharing its pool."""
+    crash = bench.RunSpec(env_id, "random", episodes=2,
+                          env_kwargs=(("marker", str(tmp_path / "marker")),))  # fmt: skip
+    runs = [bench.RunSpec(CARTPOLE, "random", seed=s, episodes=2) for s in (0, 1)]
+    return bench.Suite("faults", "a worker dies", [runs[0], crash, runs[1]],
+                       {CARTPOLE: (22.0, 500.0), env_id: (0.0, 5.0)})  # fmt: skip
+
+
+def _returns(folder) -> dict[str, list[float]]:
+    recs = [json.loads(p.read_text()) for p in (folder / "runs").glob("*.json")]
+    return {r["key"]: r["returns"] for r in recs if "key" in r}
+
+
+def test_local_runner_reruns_the_runs_a_dead_worker_took_down(tmp_path):
+    suite = _fault_suite(tmp_path, "ray_faults:CrashOnce-v0")
+    summary = bench.run_suite(suite, tmp_path / "pool", workers=2, retries=0, progress=False)
+    assert (tmp_path / "marker").exists()  # the first attempt ran and died
+    assert not summary["failures"]
+    got = _returns(tmp_path / "pool" / "faults")
+    assert len(got) == 3 and all(len(r) == 2 for r in got.values())
+    # The CartPole runs give what they give in a pool that never broke.
+    clean = bench.Suite("faults", "", [r for r in suite.runs if r.env_id == CARTPOLE],
+                        {CARTPOLE: (22.0, 500.0)})  # fmt: skip
+    bench.run_suite(clean, tmp_path / "serial", workers=1, progress=False)
+    for key, returns in _returns(tmp_path / "serial" / "faults").items():
+        assert got[key] == returns
+
+
+def test_local_runner_reports_a_run_whose_worker_always_dies(tmp_path):
+    suite = _fault_suite(tmp_path, "ray_faults:CrashAlways-v0")
+    summary = bench.run_suite(suite, tmp_path, workers=2, retries=1, progress=False)
+    (key,) = summary["failures"]
+    assert "CrashAlways" in key and "2 attempts" in summary["failures"][key]
+    assert "worker process died" in summary["failures"][key]
+    assert (tmp_path / "faults" / "runs" / f"{key}.error.json").exists()
+    assert len(_returns(tmp_path / "faults")) == 2  # the other runs are kept
