@@ -389,29 +389,28 @@ class WordleSolver:
         (``"GY--G"``)."""
         return self.allowed[int(self.ranked(history)[0])]
 
-    def suggestions(self, history: Sequence[tuple[str, str]], k: int) -> list[str]:
-        """``k`` guesses that include :meth:`best`: the best guess, then the answers
-        still possible in ranked order, then the next best other guesses;
-        alphabetical."""
-        ranked = self.ranked(history)
-        chosen = [int(ranked[0])]
-        possible = set(self._answer_index[self.consistent(history)].tolist())
-        for gi in ranked[1:]:
-            if len(chosen) >= k:
-                break
-            if int(gi) in possible:
-                chosen.append(int(gi))
-        for gi in sorted(possible):
-            if len(chosen) >= k:
-                break
-            if gi not in chosen:
-                chosen.append(gi)
-        for gi in ranked[1:]:
-            if len(chosen) >= k:
-                break
-            if int(gi) not in chosen:
-                chosen.append(int(gi))
-        return sorted(self.allowed[gi] for gi in chosen)
+    def candidates(self, history: Sequence[tuple[str, str]], k: int) -> list[str]:
+        """``k`` guesses for a discrete action space, alphabetical: :meth:`best`, answers
+        still possible (spread over them alphabetically, at most about half of ``k``)
+        and guesses the marks have ruled out as the answer (spread likewise; allowed
+        words that are no answer count among them). So a player must tell the words
+        that can still win from those that cannot: picking at random among them loses
+        most games."""
+        best = int(self.ranked(history)[0])
+        possible_mask = np.zeros(len(self.allowed), dtype=bool)
+        possible_mask[self._answer_index[self.consistent(history)]] = True
+        possible = np.flatnonzero(possible_mask)
+        others = np.flatnonzero(~possible_mask)
+        possible, others = possible[possible != best], others[others != best]
+        chosen = {best}
+        n_possible = min(len(possible), max(k // 2, k - len(others)) - 1)
+        for i in np.linspace(0, len(possible) - 1, max(n_possible, 0)).round().astype(int):
+            chosen.add(int(possible[i]))
+        n_others = min(len(others), k - len(chosen))
+        if n_others > 0:
+            for i in np.linspace(0, len(others) - 1, n_others).round().astype(int):
+                chosen.add(int(others[i]))
+        return sorted(self.allowed[i] for i in chosen)
 
 
 @functools.lru_cache(maxsize=4)
@@ -435,8 +434,9 @@ class WordleEnv(PuzzleTextEnv):
     **Actions.** Text mode: one word, case-insensitive, optionally quoted or
     prefixed (``crane``, ``"CRANE"``, ``guess crane``). Discrete mode: an index into
     ``info["candidates"]``, at most ``max_candidates`` words chosen by the solver
-    (its best guess, the answers still possible, then its next best guesses),
-    alphabetical.
+    (:meth:`WordleSolver.candidates`): its best guess, some of the answers still
+    possible and some words the marks have ruled out, alphabetical; a random choice
+    among them wins about 20% of games (32 candidates).
 
     **Errors.** Text that is not a 5-letter word gets "I don't understand ..."
     (kind ``parse``). A 5-letter word that is not in the word list is rejected as
@@ -622,7 +622,7 @@ class WordleEnv(PuzzleTextEnv):
         return self._outcome(self._board(""), terms, caption=caption)
 
     def _candidates(self) -> list[str]:
-        return self.solver.suggestions(self.history, self.max_candidates)
+        return self.solver.candidates(self.history, self.max_candidates)
 
     def _oracle_text(self) -> str:
         return self.solver.best(self.history)

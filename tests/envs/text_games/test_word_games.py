@@ -144,17 +144,38 @@ def test_wordle_oracle_wins_every_seed(mode):
         assert total == pytest.approx(1.0 + 0.1 * 2.0)  # greens and letters each add to 1
 
 
-def test_wordle_discrete_candidates_are_words_the_solver_would_play():
+def test_wordle_discrete_candidates_mix_words_that_can_win_with_ruled_out_ones():
     env = gym.make("rewardgym/Wordle-v0", action_mode="discrete", max_candidates=16)
     _, info = env.reset(seed=3)
-    cands = info["candidates"]
-    assert len(cands) == 16 and cands == sorted(cands)
-    assert set(cands) <= set(wordle_allowed())
-    _, _, _, _, info = env.step(env.unwrapped.oracle_action())
     solver = env.unwrapped.solver
-    possible = {solver.answers[i] for i in solver.consistent(env.unwrapped.history)}
-    # After a guess the candidates are mostly answers that still fit.
-    assert len(set(info["candidates"]) & possible) >= min(8, len(possible))
+    for _ in range(3):
+        cands = info["candidates"]
+        assert len(cands) == 16 and cands == sorted(cands)
+        assert set(cands) <= set(wordle_allowed())
+        assert env.unwrapped._oracle_text() in cands
+        possible = {solver.answers[i] for i in solver.consistent(env.unwrapped.history)}
+        fits = set(cands) & possible
+        assert 1 <= len(fits) <= 8 + 1  # about half, the best guess included
+        assert len(set(cands) - possible) >= 16 - 9  # the rest can no longer win
+        _, _, terminated, _, info = env.step(env.unwrapped.oracle_action())
+        if terminated:
+            break
+
+
+def test_wordle_random_play_over_the_discrete_candidates_mostly_loses():
+    """Random play must not solve the discrete game (it did when every candidate was
+    an answer still possible); the oracle, whose guess is always a candidate, does."""
+    env = gym.make("rewardgym/Wordle-v0", action_mode="discrete")
+    rng = np.random.default_rng(0)
+    wins = 0
+    for seed in range(60):
+        _, info = env.reset(seed=seed)
+        terminated = truncated = False
+        while not (terminated or truncated):
+            action = int(rng.choice(np.flatnonzero(info["action_mask"])))
+            _, _, terminated, truncated, info = env.step(action)
+        wins += bool(info["success"])
+    assert wins / 60 <= 0.35
 
 
 def test_wordle_unknown_word_is_illegal_and_costs_no_guess():
