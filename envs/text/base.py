@@ -29,6 +29,7 @@ A family subclasses :class:`TextEnv` and implements :meth:`TextEnv._reset_task`,
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -109,12 +110,23 @@ def hash_features(text: str, dim: int) -> np.ndarray:
     >>> float(hash_features("", 16).sum())
     0.0
     """
-    out = np.zeros(dim, dtype=np.float32)
-    for token in _TOKEN.findall(text.lower()):
-        out[zlib.crc32(token.encode("utf-8", "surrogatepass")) % dim] += 1.0
+    buckets = [
+        zlib.crc32(token.encode("utf-8", "surrogatepass")) % dim
+        for token in _TOKEN.findall(text.lower())
+    ]
+    out = np.bincount(buckets, minlength=dim).astype(np.float32)
     norm = float(np.linalg.norm(out))
     if norm > 0:
         out /= norm
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_features(text: str, dim: int) -> np.ndarray:
+    """:func:`hash_features`, cached (read-only): discrete-mode observations hash the
+    same candidate commands and room texts step after step."""
+    out = hash_features(text, dim)
+    out.setflags(write=False)
     return out
 
 
@@ -389,9 +401,9 @@ class TextEnv(gym.Env[Any, Any]):
         k, d = self.max_candidates, self.candidate_feature_dim
         cand = np.zeros((k, d), dtype=np.float32)
         for i, text in enumerate(self._candidate_list):
-            cand[i] = hash_features(text, d)
+            cand[i] = _cached_features(text, d)
         return {
-            "observation": hash_features(self._text, self.feature_dim),
+            "observation": _cached_features(self._text, self.feature_dim).copy(),
             "candidates": cand,
             "action_mask": self.action_masks().astype(np.int8),
         }
