@@ -194,6 +194,8 @@ def main() -> None:
         annotator = _read(fd, None)
         annotator.warm_up()
         _write(out, ("ready",))
+    except BrokenPipeError:
+        os._exit(0)  # the parent is gone: nobody to answer (and no buffer to flush)
     except Exception as e:
         _write(out, ("error", f"{type(e).__name__}: {e}"))
         return
@@ -212,7 +214,10 @@ def main() -> None:
             reply = ("unavailable", str(e), e.retry_in)
         except Exception as e:
             reply = ("error", f"{type(e).__name__}: {e}")
-        _write(out, reply)
+        try:
+            _write(out, reply)
+        except BrokenPipeError:
+            os._exit(0)
 
 
 if __name__ == "__main__":

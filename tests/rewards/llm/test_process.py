@@ -64,3 +64,24 @@ def test_the_embedded_judge_travels_by_pickle(minilm):
     assert copy.fingerprint("label") == judge.fingerprint("label")
     loaded = pickle.loads(pickle.dumps(copy))  # a judge that has loaded still travels
     assert loaded.stats()["loaded"] is False
+
+
+def test_a_child_whose_parent_is_gone_exits_quietly():
+    """The child reads its annotator, and finds nobody left to tell it is ready: it
+    exits 0 without a traceback (a parent that exits early leaves no noise)."""
+    import subprocess
+    import sys
+
+    from rewardgym.rewards.llm.process import _write
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rewardgym.rewards.llm.process"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the parent stops listening before the child is ready
+    _write(proc.stdin, OpenAICompatibleAnnotator("http://127.0.0.1:9/v1", "m"))
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in proc.stderr.read()
+    proc.stderr.close()
