@@ -81,7 +81,8 @@ def item_key(fingerprint: str, kind: str, item: Item) -> str:
 class LabelStore:
     """The SQLite label cache (one table, ``labels``); thread-safe.
 
-    ``path=None`` keeps it in memory (nothing survives the process).
+    ``path=None`` keeps it in memory (nothing survives the process): there pending
+    items are not written at all, since no later process could re-send them.
     """
 
     SCHEMA = """
@@ -170,6 +171,8 @@ class LabelStore:
             self._conn.execute(sql, [v for row in chunk for v in row])
 
     def add_pending(self, fingerprint: str, kind: str, items: Iterable[Item]) -> None:
+        if self.path is None:  # in memory: pending rows would only cost the GIL
+            return
         now = time.time()
         rows = [
             (*self._encoded(fingerprint, kind, it, True), fingerprint, kind, "pending", now)
