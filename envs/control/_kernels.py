@@ -398,19 +398,29 @@ def reset_serial(task, draw, mask, state, obs, rng, elapsed, prev_done, lo, hi):
 
 @njit(cache=CACHE)
 def first_invalid_discrete(act, n):
-    """Index of the first action outside [0, n), or -1."""
+    """Index of the first action outside [0, n), or -1. A branch-free pass (which
+    the compiler vectorizes) decides; only a batch with a bad action is searched."""
+    bad = False
     for i in range(act.shape[0]):
-        if act[i] < 0 or act[i] >= n:
-            return i
+        bad |= (act[i] < 0) | (act[i] >= n)
+    if bad:
+        for i in range(act.shape[0]):
+            if act[i] < 0 or act[i] >= n:
+                return i
     return -1
 
 
 @njit(cache=CACHE)
 def first_nonfinite(act):
-    """Index of the first NaN or infinite action, or -1."""
+    """Index of the first NaN or infinite action, or -1 (a branch-free pass first,
+    as in :func:`first_invalid_discrete`)."""
+    bad = False
     for i in range(act.shape[0]):
-        if not np.isfinite(act[i]):
-            return i
+        bad |= not np.isfinite(act[i])
+    if bad:
+        for i in range(act.shape[0]):
+            if not np.isfinite(act[i]):
+                return i
     return -1
 
 
