@@ -310,6 +310,24 @@ def _letter_codes(words: Sequence[str]) -> np.ndarray:
     )
 
 
+def _spread_choice(best: int, can_win: np.ndarray, k: int) -> list[int]:
+    """Up to ``k`` indices for a discrete action list, ascending: ``best``, indices where
+    ``can_win`` holds (at most about half of ``k``) and indices where it does not, each
+    group spread evenly over its index range (deterministic)."""
+    possible = np.flatnonzero(can_win)
+    others = np.flatnonzero(~can_win)
+    possible, others = possible[possible != best], others[others != best]
+    chosen = {int(best)}
+    n_possible = min(len(possible), max(k // 2, k - len(others)) - 1)
+    for i in np.linspace(0, len(possible) - 1, max(n_possible, 0)).round().astype(int):
+        chosen.add(int(possible[i]))
+    n_others = min(len(others), k - len(chosen))
+    if n_others > 0:
+        for i in np.linspace(0, len(others) - 1, n_others).round().astype(int):
+            chosen.add(int(others[i]))
+    return sorted(chosen)
+
+
 class WordleSolver:
     """Chooses Wordle guesses by minimising the expected number of answers left.
 
@@ -397,20 +415,9 @@ class WordleSolver:
         that can still win from those that cannot: picking at random among them loses
         most games."""
         best = int(self.ranked(history)[0])
-        possible_mask = np.zeros(len(self.allowed), dtype=bool)
-        possible_mask[self._answer_index[self.consistent(history)]] = True
-        possible = np.flatnonzero(possible_mask)
-        others = np.flatnonzero(~possible_mask)
-        possible, others = possible[possible != best], others[others != best]
-        chosen = {best}
-        n_possible = min(len(possible), max(k // 2, k - len(others)) - 1)
-        for i in np.linspace(0, len(possible) - 1, max(n_possible, 0)).round().astype(int):
-            chosen.add(int(possible[i]))
-        n_others = min(len(others), k - len(chosen))
-        if n_others > 0:
-            for i in np.linspace(0, len(others) - 1, n_others).round().astype(int):
-                chosen.add(int(others[i]))
-        return sorted(self.allowed[i] for i in chosen)
+        possible = np.zeros(len(self.allowed), dtype=bool)
+        possible[self._answer_index[self.consistent(history)]] = True
+        return [self.allowed[i] for i in _spread_choice(best, possible, k)]
 
 
 @functools.lru_cache(maxsize=4)
@@ -1021,17 +1028,7 @@ class MastermindEnv(PuzzleTextEnv):
         solver = self.solver
         k = self.max_candidates
         best = solver.best(self.history)
-        possible = np.flatnonzero(self._possible)
-        others = np.flatnonzero(~self._possible)
-        chosen = {best}
-        n_possible = min(len(possible), max(k // 2, k - len(others)) - 1)
-        for i in np.linspace(0, len(possible) - 1, max(n_possible, 0)).round().astype(int):
-            chosen.add(int(possible[i]))
-        n_others = min(len(others), k - len(chosen))
-        if n_others > 0:
-            for i in np.linspace(0, len(others) - 1, n_others).round().astype(int):
-                chosen.add(int(others[i]))
-        return [solver.code_text(i) for i in sorted(chosen)[:k]]
+        return [solver.code_text(i) for i in _spread_choice(best, self._possible, k)]
 
     def _oracle_text(self) -> str:
         return self.solver.code_text(self.solver.best(self.history))
