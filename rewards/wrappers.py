@@ -26,6 +26,7 @@ scalar.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -499,8 +500,8 @@ class AECRewardWrapper(BaseWrapper):
         # The env zeroes the acting agent's cumulative reward: a new turn begins.
         self._delta[acting] = 0.0
         self._infos.pop(acting, None)
-        if not dead:
-            self._turns[acting] = (self.env.observe(acting), action)
+        if not dead:  # a copy: an env may update the observation's buffer in place
+            self._turns[acting] = (copy.deepcopy(self.env.observe(acting)), action)
         self.env.step(action)
         self._rewards = {}
         ended = [a for a in self._turns if a not in self.env.agents]

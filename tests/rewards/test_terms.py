@@ -314,3 +314,26 @@ def test_aec_potential_shaping_telescopes_over_each_agents_turns():
             expect = raw[agent][k] + (0.0 if over else gamma * after) - before
             assert shaped[agent][k] == pytest.approx(expect)
         assert seen[agent][-1][1]  # the last selection is the dead step
+
+
+def test_aec_turns_keep_their_own_copy_of_observations_the_env_overwrites():
+    """An AEC env may hand out one observation buffer per agent and update it in
+    place; the observation a turn started from must stay as it was."""
+    import pz_tiny
+    from pettingzoo.utils import BaseWrapper
+
+    class InPlace(BaseWrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self._buf = {}
+
+        def observe(self, agent):
+            buf = self._buf.setdefault(agent, np.zeros(1, np.float32))
+            buf[:] = self.env.observe(agent)
+            return buf
+
+    phi = lambda obs: np.asarray(obs, dtype=np.float64).reshape(len(obs), -1)[:, 0]  # noqa: E731
+    expect, _ = _play_aec(AECRewardWrapper(pz_tiny.env(), EnvReward() + Shaping(phi, 1.0)), 2)
+    got, _ = _play_aec(AECRewardWrapper(InPlace(pz_tiny.env()), EnvReward() + Shaping(phi, 1.0)), 2)
+    assert got == expect
+    assert any(r != 0.0 and abs(r) != 1.0 for rs in got.values() for r in rs)  # shaping showed
